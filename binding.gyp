@@ -1,0 +1,37 @@
+{
+  "targets": [
+    {
+      "target_name": "sockctl",
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NODE_ADDON_API_DISABLE_DEPRECATED"
+      ],
+      "cflags_cc": [
+        "-std=c++17",
+        "-Wall",
+        "-Wextra",
+        "-fstack-protector-strong"
+      ],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": [
+            "native/binding.cc",
+            "native/errors.cc",
+            "native/args.cc",
+            "native/options.cc",
+            "native/tcp_info.cc",
+            "native/queues.cc",
+            "native/core/options.cc"
+          ]
+        }, {
+          "sources": [
+            "native/unsupported.cc"
+          ]
+        }]
+      ]
+    }
+  ]
+}

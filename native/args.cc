@@ -1,0 +1,76 @@
+// Checked conversion of JavaScript arguments (see args.h).
+#include "args.h"
+
+#include <cmath>
+#include <string>
+
+#include "errors.h"
+
+namespace sockctl {
+
+int32_t IntArg(const Napi::CallbackInfo& info, size_t index, const char* name, int32_t min,
+               int32_t max) {
+  Napi::Env env = info.Env();
+  if (index >= info.Length() || !info[index].IsNumber()) {
+    throw ArgTypeError(env, name, "of type number");
+  }
+  double value = info[index].As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(value) || std::trunc(value) != value || value < min || value > max) {
+    std::string range =
+        "an integer >= " + std::to_string(min) + " and <= " + std::to_string(max);
+    throw ArgRangeError(env, name, range.c_str());
+  }
+  return static_cast<int32_t>(value);
+}
+
+int FdArg(const Napi::CallbackInfo& info, size_t index) {
+  return IntArg(info, index, "fd", 0, INT32_MAX);
+}
+
+namespace {
+
+size_t ElementSize(napi_typedarray_type type) {
+  switch (type) {
+    case napi_int16_array:
+    case napi_uint16_array:
+      return 2;
+    case napi_int32_array:
+    case napi_uint32_array:
+    case napi_float32_array:
+      return 4;
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array:
+      return 8;
+    default:
+      return 1;
+  }
+}
+
+}  // namespace
+
+Bytes BytesArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  Napi::Env env = info.Env();
+  if (index < info.Length()) {
+    Napi::Value value = info[index];
+    // One napi_get_typedarray_info call: this sits on tcpInfo's allocation-free hot path.
+    if (value.IsTypedArray()) {
+      napi_typedarray_type type;
+      size_t length = 0;
+      void* data = nullptr;
+      if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) ==
+          napi_ok) {
+        return {static_cast<uint8_t*>(data), length * ElementSize(type)};
+      }
+    } else if (value.IsDataView()) {
+      size_t length = 0;
+      void* data = nullptr;
+      if (napi_get_dataview_info(env, value, &length, &data, nullptr, nullptr) == napi_ok) {
+        return {static_cast<uint8_t*>(data), length};
+      }
+    }
+  }
+  throw ArgTypeError(env, name, "an instance of Buffer, TypedArray or DataView");
+}
+
+}  // namespace sockctl

@@ -1,0 +1,29 @@
+// Argument conversion for the binding layer: every value coming from JavaScript is checked
+// here before it reaches a syscall, so a wrong type throws instead of crashing.
+#ifndef SOCKCTL_ARGS_H_
+#define SOCKCTL_ARGS_H_
+
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace sockctl {
+
+// A file descriptor: an integer in [0, INT32_MAX].
+int FdArg(const Napi::CallbackInfo& info, size_t index);
+
+// An integer in [min, max]; NaN, fractions and non-numbers throw.
+int32_t IntArg(const Napi::CallbackInfo& info, size_t index, const char* name, int32_t min,
+               int32_t max);
+
+// A writable byte view (Buffer, Uint8Array or any TypedArray/DataView's bytes).
+struct Bytes {
+  uint8_t* data;
+  size_t length;
+};
+Bytes BytesArg(const Napi::CallbackInfo& info, size_t index, const char* name);
+
+}  // namespace sockctl
+
+#endif  // SOCKCTL_ARGS_H_

@@ -1,0 +1,15 @@
+// Registers each concern's exports; nothing else lives here.
+#include <napi.h>
+
+#include "options.h"
+#include "queues.h"
+#include "tcp_info.h"
+
+static Napi::Object InitSockctl(Napi::Env env, Napi::Object exports) {
+  exports.Set("options", sockctl::InitOptions(env));
+  exports.Set("tcpInfo", sockctl::InitTcpInfo(env));
+  exports.Set("queues", sockctl::InitQueues(env));
+  return exports;
+}
+
+NODE_API_MODULE(sockctl, InitSockctl)

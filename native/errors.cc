@@ -1,0 +1,39 @@
+// Node-shaped errors for kernel failures and bad arguments (errno(3), Node's SystemError).
+#include "errors.h"
+
+#include <uv.h>
+
+#include <string>
+
+namespace sockctl {
+
+const char* ErrnoName(int err) {
+  // Same table Node uses for util.getSystemErrorName(), so codes match Node's errors.
+  return uv_err_name(-err);
+}
+
+Napi::Error SystemError(Napi::Env env, int err, const char* syscall) {
+  const char* code = ErrnoName(err);
+  Napi::Error error = Napi::Error::New(env, std::string(syscall) + " " + code);
+  Napi::Object obj = error.Value();
+  obj.Set("errno", Napi::Number::New(env, -err));
+  obj.Set("code", Napi::String::New(env, code));
+  obj.Set("syscall", Napi::String::New(env, syscall));
+  return error;
+}
+
+Napi::TypeError ArgTypeError(Napi::Env env, const char* name, const char* expected) {
+  Napi::TypeError error = Napi::TypeError::New(
+      env, std::string("The \"") + name + "\" argument must be " + expected);
+  error.Value().Set("code", Napi::String::New(env, "ERR_INVALID_ARG_TYPE"));
+  return error;
+}
+
+Napi::RangeError ArgRangeError(Napi::Env env, const char* name, const char* range) {
+  Napi::RangeError error = Napi::RangeError::New(
+      env, std::string("The value of \"") + name + "\" is out of range. It must be " + range);
+  error.Value().Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
+  return error;
+}
+
+}  // namespace sockctl

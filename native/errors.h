@@ -1,0 +1,25 @@
+// Errors raised by the binding layer, shaped like Node's own: a SystemError-like Error with
+// `code`/`errno`/`syscall` for kernel failures, TypeError/RangeError with Node's ERR_* codes for
+// bad arguments. See errno(3) and Node's "Errors" documentation.
+#ifndef SOCKCTL_ERRORS_H_
+#define SOCKCTL_ERRORS_H_
+
+#include <napi.h>
+
+namespace sockctl {
+
+// Name of an errno value as libuv (and so Node) spells it: "ECONNRESET".
+const char* ErrnoName(int err);
+
+// Error with code, errno (negative, as Node reports it), syscall and message "syscall CODE".
+Napi::Error SystemError(Napi::Env env, int err, const char* syscall);
+
+// TypeError with code ERR_INVALID_ARG_TYPE.
+Napi::TypeError ArgTypeError(Napi::Env env, const char* name, const char* expected);
+
+// RangeError with code ERR_OUT_OF_RANGE.
+Napi::RangeError ArgRangeError(Napi::Env env, const char* name, const char* range);
+
+}  // namespace sockctl
+
+#endif  // SOCKCTL_ERRORS_H_

@@ -1,0 +1,75 @@
+/**
+ * Finds the kernel socket behind what a user passes: a net.Socket (and so a tls.TLSSocket or an
+ * http request/response socket), or a socket this library owns. The fd of a net.Socket belongs
+ * to libuv: this library only sets and reads options on it and lets Node close it.
+ */
+import { Server, Socket } from 'node:net';
+import { codedError, invalidArgType } from './errors.js';
+
+/** Implemented by sockets this library owns (RawSocket): the fd, or a throw when closed. */
+export const kFd: unique symbol = Symbol('sockctl.fd');
+/** Implemented by sockets this library owns: closes the fd (used by `abort`). */
+export const kClose: unique symbol = Symbol('sockctl.close');
+
+/** A socket this library owns. */
+export interface OwnedSocket {
+  [kFd](): number;
+  [kClose](): void;
+}
+
+/** Anything the controls accept: a connection, a listening net.Server, or an owned socket. */
+export type SocketLike = Socket | Server | OwnedSocket;
+
+interface NodeHandle {
+  fd?: unknown;
+}
+
+function isOwned(target: unknown): target is OwnedSocket {
+  return typeof target === 'object' && target !== null && kFd in target;
+}
+
+// Node keeps the libuv handle on `_handle` (sockets and servers alike); not part of its typed API.
+function handleOf(target: Socket | Server): NodeHandle | null | undefined {
+  return (target as unknown as { _handle?: NodeHandle | null })._handle;
+}
+
+function serverFd(server: Server): number {
+  const fd = handleOf(server)?.fd;
+  if (typeof fd !== 'number' || fd < 0) {
+    throw codedError('ERR_SERVER_NOT_RUNNING', 'Server is not running');
+  }
+  return fd;
+}
+
+/** The fd of `target`, or a coded error saying why there is none. */
+export function fdOf(target: unknown, name = 'socket'): number {
+  if (isOwned(target)) return target[kFd]();
+  if (target instanceof Server) return serverFd(target);
+  if (!(target instanceof Socket)) {
+    throw invalidArgType(name, 'an instance of net.Socket, tls.TLSSocket, net.Server or RawSocket', target);
+  }
+  if (target.destroyed) {
+    throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
+  }
+  // A TLSSocket's handle is a TLSWrap, which reports the fd of the TCP handle it wraps.
+  const handle = handleOf(target);
+  const fd = handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) {
+    throw codedError(
+      'ERR_SOCKET_NOT_CONNECTED',
+      handle
+        ? 'Socket has no file descriptor (not connected yet, or not backed by a kernel socket)'
+        : 'Socket is not connected',
+    );
+  }
+  return fd;
+}
+
+/** Closes `target` through its owner: Node for a net.Socket, this library for a RawSocket. */
+export function destroyThroughOwner(target: Socket | OwnedSocket): void {
+  if (target instanceof Socket) {
+    target.destroy();
+  } else {
+    target[kClose]();
+  }
+}

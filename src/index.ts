@@ -1,0 +1,31 @@
+export {
+  abort,
+  constants,
+  getKeepAlive,
+  getLinger,
+  getOption,
+  getUserTimeout,
+  queues,
+  setKeepAlive,
+  setLinger,
+  setOption,
+  setUserTimeout,
+  takeError,
+  type KeepAliveOptions,
+  type KeepAliveState,
+  type SocketQueues,
+} from './options.js';
+export {
+  decodeTcpInfo,
+  tcpInfo,
+  TCP_CA_STATES,
+  TCP_INFO_FIELDS,
+  TCP_INFO_SIZE,
+  TCP_STATES,
+  TcpInfoOptions,
+  type TcpCaState,
+  type TcpInfo,
+  type TcpState,
+} from './tcp-info.js';
+export { systemError, type SocketSystemError } from './errors.js';
+export { type SocketLike } from './handle.js';

@@ -1,0 +1,66 @@
+/**
+ * Loads the compiled addon (a prebuild from `prebuilds/`, else `build/Release`) with
+ * node-gyp-build and types it. This interface is the whole contract with native/.
+ */
+import path from 'node:path';
+import nodeGypBuild from 'node-gyp-build';
+import { codedError } from './errors.js';
+
+/** Integer constants the addon reads from the platform headers. */
+export interface NativeConstants {
+  readonly [name: string]: number;
+}
+
+export interface NativeOptions {
+  getOption(fd: number, level: number, name: number): number;
+  setOption(fd: number, level: number, name: number, value: number): void;
+  /** Seconds, or -1 when linger is off. */
+  getLinger(fd: number): number;
+  /** -1 switches linger off. */
+  setLinger(fd: number, seconds: number): void;
+  /** [enable (0|1), idle s, interval s, count]. */
+  getKeepAlive(fd: number): [number, number, number, number];
+  /** -1 leaves a timer unchanged. */
+  setKeepAlive(fd: number, enable: number, idle: number, interval: number, count: number): void;
+  /** Positive errno, or 0 when none is pending. */
+  takeError(fd: number): number;
+  readonly constants: NativeConstants;
+}
+
+export interface NativeTcpInfo {
+  /** Copies struct tcp_info into `buffer`, returns the length the kernel wrote. */
+  tcpInfo(fd: number, buffer: ArrayBufferView): number;
+}
+
+export interface NativeQueues {
+  /** [SIOCINQ, SIOCOUTQ, SIOCOUTQNSD] in bytes. */
+  queues(fd: number): [number, number, number];
+}
+
+export interface NativeBinding {
+  readonly options: NativeOptions;
+  readonly tcpInfo: NativeTcpInfo;
+  readonly queues: NativeQueues;
+}
+
+const packageRoot = path.join(__dirname, '..');
+
+function load(): NativeBinding {
+  try {
+    return nodeGypBuild(packageRoot) as NativeBinding;
+  } catch (cause) {
+    const error = codedError(
+      'ERR_SOCKCTL_NO_BINARY',
+      `sockctl: no native binary fits ${process.platform}-${process.arch} (Node ${process.version}, ` +
+        `N-API). Prebuilds ship for linux-x64 (glibc). Elsewhere build from source: install a C++ ` +
+        `toolchain and Python, allow the package's install script (npm: "allowScripts" or ` +
+        `\`npm rebuild sockctl --ignore-scripts=false\`), or run \`npx node-gyp rebuild\` in ` +
+        `${packageRoot}.`,
+    );
+    (error as Error & { cause?: unknown }).cause = cause;
+    throw error;
+  }
+}
+
+/** The loaded addon, shared by every module of this package. */
+export const native: NativeBinding = load();

@@ -1,0 +1,277 @@
+/**
+ * getsockopt(TCP_INFO) decoded from one field table (include/uapi/linux/tcp.h, Linux 6.18).
+ * The kernel copies min(buffer, its struct) and reports the length: a field beyond that length
+ * does not exist on the running kernel and decodes as `undefined`, never 0.
+ */
+import { fdOf, type SocketLike } from './handle.js';
+import { invalidArgType } from './errors.js';
+import { native } from './native.js';
+
+/** Size of struct tcp_info on Linux 6.18; older kernels fill less (6.1: 232, 6.12: 248). */
+export const TCP_INFO_SIZE = 280;
+
+/** Kernel TCP states (include/net/tcp_states.h), indexed by tcpi_state. */
+export const TCP_STATES = [
+  'UNKNOWN',
+  'ESTABLISHED',
+  'SYN_SENT',
+  'SYN_RECV',
+  'FIN_WAIT1',
+  'FIN_WAIT2',
+  'TIME_WAIT',
+  'CLOSE',
+  'CLOSE_WAIT',
+  'LAST_ACK',
+  'LISTEN',
+  'CLOSING',
+  'NEW_SYN_RECV',
+  'BOUND_INACTIVE',
+] as const;
+export type TcpState = (typeof TCP_STATES)[number];
+
+/** Congestion-avoidance states (tcpi_ca_state). */
+export const TCP_CA_STATES = ['Open', 'Disorder', 'CWR', 'Recovery', 'Loss'] as const;
+export type TcpCaState = (typeof TCP_CA_STATES)[number];
+
+/** Bits of `options` (TCPI_OPT_*). */
+export const TcpInfoOptions = Object.freeze({
+  TIMESTAMPS: 1,
+  SACK: 2,
+  WSCALE: 4,
+  ECN: 8,
+  ECN_SEEN: 16,
+  SYN_DATA: 32,
+  USEC_TS: 64,
+  TFO_CHILD: 128,
+});
+
+type FieldType = 'u8' | 'u16' | 'u32' | 'u64' | 'bits';
+
+/**
+ * [name, byte offset, type, Linux version that added it, bit shift, bit width].
+ * Names are tcpi_* camelCased with the unit appended (Us = microseconds, Ms = milliseconds,
+ * Bps = bytes per second). Bit fields share a byte and carry shift and width.
+ */
+type Field = readonly [name: string, offset: number, type: FieldType, since: string, shift?: number, width?: number];
+
+export const TCP_INFO_FIELDS: readonly Field[] = [
+  ['state', 0, 'u8', '2.6'],
+  ['caState', 1, 'u8', '2.6'],
+  ['retransmits', 2, 'u8', '2.6'],
+  ['probes', 3, 'u8', '2.6'],
+  ['backoff', 4, 'u8', '2.6'],
+  ['options', 5, 'u8', '2.6'],
+  ['sndWscale', 6, 'bits', '2.6', 0, 4],
+  ['rcvWscale', 6, 'bits', '2.6', 4, 4],
+  ['deliveryRateAppLimited', 7, 'bits', '4.9', 0, 1],
+  ['fastopenClientFail', 7, 'bits', '5.5', 1, 2],
+  ['rtoUs', 8, 'u32', '2.6'],
+  ['atoUs', 12, 'u32', '2.6'],
+  ['sndMss', 16, 'u32', '2.6'],
+  ['rcvMss', 20, 'u32', '2.6'],
+  ['unacked', 24, 'u32', '2.6'],
+  ['sacked', 28, 'u32', '2.6'],
+  ['lost', 32, 'u32', '2.6'],
+  ['retrans', 36, 'u32', '2.6'],
+  ['fackets', 40, 'u32', '2.6'],
+  ['lastDataSentMs', 44, 'u32', '2.6'],
+  ['lastAckSentMs', 48, 'u32', '2.6'],
+  ['lastDataRecvMs', 52, 'u32', '2.6'],
+  ['lastAckRecvMs', 56, 'u32', '2.6'],
+  ['pmtu', 60, 'u32', '2.6'],
+  ['rcvSsthresh', 64, 'u32', '2.6'],
+  ['rttUs', 68, 'u32', '2.6'],
+  ['rttvarUs', 72, 'u32', '2.6'],
+  ['sndSsthresh', 76, 'u32', '2.6'],
+  ['sndCwnd', 80, 'u32', '2.6'],
+  ['advmss', 84, 'u32', '2.6'],
+  ['reordering', 88, 'u32', '2.6'],
+  ['rcvRttUs', 92, 'u32', '2.6'],
+  ['rcvSpace', 96, 'u32', '2.6'],
+  ['totalRetrans', 100, 'u32', '2.6'],
+  ['pacingRateBps', 104, 'u64', '3.15'],
+  ['maxPacingRateBps', 112, 'u64', '3.15'],
+  ['bytesAcked', 120, 'u64', '4.1'],
+  ['bytesReceived', 128, 'u64', '4.1'],
+  ['segsOut', 136, 'u32', '4.2'],
+  ['segsIn', 140, 'u32', '4.2'],
+  ['notsentBytes', 144, 'u32', '4.6'],
+  ['minRttUs', 148, 'u32', '4.6'],
+  ['dataSegsIn', 152, 'u32', '4.6'],
+  ['dataSegsOut', 156, 'u32', '4.6'],
+  ['deliveryRateBps', 160, 'u64', '4.9'],
+  ['busyTimeUs', 168, 'u64', '4.10'],
+  ['rwndLimitedUs', 176, 'u64', '4.10'],
+  ['sndbufLimitedUs', 184, 'u64', '4.10'],
+  ['delivered', 192, 'u32', '4.18'],
+  ['deliveredCe', 196, 'u32', '4.18'],
+  ['bytesSent', 200, 'u64', '4.19'],
+  ['bytesRetrans', 208, 'u64', '4.19'],
+  ['dsackDups', 216, 'u32', '4.19'],
+  ['reordSeen', 220, 'u32', '4.19'],
+  ['rcvOoopack', 224, 'u32', '5.4'],
+  ['sndWnd', 228, 'u32', '5.4'],
+  ['rcvWnd', 232, 'u32', '6.2'],
+  ['rehash', 236, 'u32', '6.2'],
+  ['totalRto', 240, 'u16', '6.7'],
+  ['totalRtoRecoveries', 242, 'u16', '6.7'],
+  ['totalRtoTimeMs', 244, 'u32', '6.7'],
+  ['receivedCe', 248, 'u32', '6.18'],
+  ['deliveredE1Bytes', 252, 'u32', '6.18'],
+  ['deliveredE0Bytes', 256, 'u32', '6.18'],
+  ['deliveredCeBytes', 260, 'u32', '6.18'],
+  ['receivedE1Bytes', 264, 'u32', '6.18'],
+  ['receivedE0Bytes', 268, 'u32', '6.18'],
+  ['receivedCeBytes', 272, 'u32', '6.18'],
+  ['accecnFailMode', 276, 'u16', '6.18'],
+  ['accecnOptSeen', 278, 'u16', '6.18'],
+];
+
+const SIZES: Record<FieldType, number> = { u8: 1, bits: 1, u16: 2, u32: 4, u64: 8 };
+
+/**
+ * struct tcp_info, decoded. Every field except `length` and `state` is `undefined` when the
+ * running kernel's struct is too short to hold it.
+ */
+export interface TcpInfo {
+  /** Bytes the kernel filled (280 on 6.18, 248 on 6.12, 232 on 6.1). */
+  length: number;
+  /** Connection state by name ('ESTABLISHED', 'CLOSE_WAIT', ...). */
+  state: TcpState;
+  /** Congestion-avoidance state by name. */
+  caState: TcpCaState | undefined;
+  /** Consecutive retransmissions of the head segment (resets on ACK). */
+  retransmits: number | undefined;
+  /** Unanswered zero-window or keepalive probes. */
+  probes: number | undefined;
+  /** Exponential backoff count of the retransmission timer. */
+  backoff: number | undefined;
+  /** TCPI_OPT_* bits; see {@link TcpInfoOptions}. */
+  options: number | undefined;
+  sndWscale: number | undefined;
+  rcvWscale: number | undefined;
+  deliveryRateAppLimited: number | undefined;
+  fastopenClientFail: number | undefined;
+  /** Retransmission timeout, µs. */
+  rtoUs: number | undefined;
+  /** Delayed-ACK timeout, µs. */
+  atoUs: number | undefined;
+  sndMss: number | undefined;
+  rcvMss: number | undefined;
+  /** Segments sent and not yet acknowledged. */
+  unacked: number | undefined;
+  sacked: number | undefined;
+  lost: number | undefined;
+  /** Segments currently retransmitted and unacknowledged. */
+  retrans: number | undefined;
+  fackets: number | undefined;
+  /** Time since data was last sent, ms. */
+  lastDataSentMs: number | undefined;
+  /** Not tracked by Linux (always 0). */
+  lastAckSentMs: number | undefined;
+  lastDataRecvMs: number | undefined;
+  lastAckRecvMs: number | undefined;
+  pmtu: number | undefined;
+  rcvSsthresh: number | undefined;
+  /** Smoothed round-trip time, µs. */
+  rttUs: number | undefined;
+  /** Round-trip time variance, µs. */
+  rttvarUs: number | undefined;
+  sndSsthresh: number | undefined;
+  /** Congestion window, segments. */
+  sndCwnd: number | undefined;
+  advmss: number | undefined;
+  reordering: number | undefined;
+  rcvRttUs: number | undefined;
+  rcvSpace: number | undefined;
+  /** Retransmitted segments over the connection's life. */
+  totalRetrans: number | undefined;
+  pacingRateBps: number | undefined;
+  maxPacingRateBps: number | undefined;
+  bytesAcked: number | undefined;
+  bytesReceived: number | undefined;
+  segsOut: number | undefined;
+  segsIn: number | undefined;
+  notsentBytes: number | undefined;
+  minRttUs: number | undefined;
+  dataSegsIn: number | undefined;
+  dataSegsOut: number | undefined;
+  deliveryRateBps: number | undefined;
+  busyTimeUs: number | undefined;
+  rwndLimitedUs: number | undefined;
+  sndbufLimitedUs: number | undefined;
+  delivered: number | undefined;
+  deliveredCe: number | undefined;
+  bytesSent: number | undefined;
+  bytesRetrans: number | undefined;
+  dsackDups: number | undefined;
+  reordSeen: number | undefined;
+  rcvOoopack: number | undefined;
+  /** Peer's advertised receive window after scaling, bytes. */
+  sndWnd: number | undefined;
+  /** Our advertised receive window after scaling, bytes. */
+  rcvWnd: number | undefined;
+  rehash: number | undefined;
+  totalRto: number | undefined;
+  totalRtoRecoveries: number | undefined;
+  totalRtoTimeMs: number | undefined;
+  receivedCe: number | undefined;
+  deliveredE1Bytes: number | undefined;
+  deliveredE0Bytes: number | undefined;
+  deliveredCeBytes: number | undefined;
+  receivedE1Bytes: number | undefined;
+  receivedE0Bytes: number | undefined;
+  receivedCeBytes: number | undefined;
+  accecnFailMode: number | undefined;
+  accecnOptSeen: number | undefined;
+}
+
+function readField(view: DataView, field: Field): number {
+  const [, offset, type, , shift = 0, width = 8] = field;
+  switch (type) {
+    case 'u8':
+      return view.getUint8(offset);
+    case 'bits':
+      return (view.getUint8(offset) >> shift) & ((1 << width) - 1);
+    case 'u16':
+      return view.getUint16(offset, true);
+    case 'u32':
+      return view.getUint32(offset, true);
+    case 'u64':
+      // Two halves instead of a BigInt: exact up to 2^53, i.e. for any byte count in practice.
+      return view.getUint32(offset + 4, true) * 2 ** 32 + view.getUint32(offset, true);
+  }
+}
+
+/**
+ * Decodes `length` bytes of a struct tcp_info (as filled by `tcpInfo(socket, buffer)`).
+ * Fields past `length` are `undefined`.
+ */
+export function decodeTcpInfo(bytes: ArrayBufferView, length: number = bytes.byteLength): TcpInfo {
+  if (!ArrayBuffer.isView(bytes)) throw invalidArgType('bytes', 'an ArrayBufferView', bytes);
+  const usable = Math.min(length, bytes.byteLength);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, usable);
+  const out: Record<string, unknown> = { length: usable };
+  for (const field of TCP_INFO_FIELDS) {
+    out[field[0]] = field[1] + SIZES[field[2]] <= usable ? readField(view, field) : undefined;
+  }
+  out.state = TCP_STATES[out.state as number] ?? 'UNKNOWN';
+  if (out.caState !== undefined) out.caState = TCP_CA_STATES[out.caState as number];
+  return out as unknown as TcpInfo;
+}
+
+/**
+ * Reads getsockopt(`TCP_INFO`) and decodes it: state, RTT, retransmissions, congestion window,
+ * byte and segment counters. With a `buffer`, fills it instead and returns the length the
+ * kernel wrote — no allocation, for hot loops; decode later with {@link decodeTcpInfo}.
+ *
+ * @remarks Linux only. Fields the running kernel does not have are `undefined`. See tcp(7).
+ */
+export function tcpInfo(socket: SocketLike): TcpInfo;
+export function tcpInfo(socket: SocketLike, buffer: ArrayBufferView): number;
+export function tcpInfo(socket: SocketLike, buffer?: ArrayBufferView): TcpInfo | number {
+  const fd = fdOf(socket);
+  if (buffer !== undefined) return native.tcpInfo.tcpInfo(fd, buffer);
+  const bytes = new Uint8Array(TCP_INFO_SIZE);
+  return decodeTcpInfo(bytes, native.tcpInfo.tcpInfo(fd, bytes));
+}

@@ -1,0 +1,144 @@
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { openSync, closeSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as sockctl from '../src/index.js';
+import { native } from '../src/native.js';
+import { tcpPair, type TcpPair } from './helpers.js';
+
+let pair: TcpPair | undefined;
+afterEach(async () => {
+  await pair?.close();
+  pair = undefined;
+});
+
+const coded = (code: string, name?: string) =>
+  expect.objectContaining(name ? { code, name } : { code });
+
+// Each control with the arguments that make a valid call after the socket.
+const CONTROLS: Array<[string, (s: unknown) => unknown]> = [
+  ['abort', (s) => sockctl.abort(s as net.Socket)],
+  ['setLinger', (s) => sockctl.setLinger(s as net.Socket, 1)],
+  ['getLinger', (s) => sockctl.getLinger(s as net.Socket)],
+  ['setKeepAlive', (s) => sockctl.setKeepAlive(s as net.Socket, { idle: 1000 })],
+  ['getKeepAlive', (s) => sockctl.getKeepAlive(s as net.Socket)],
+  ['setUserTimeout', (s) => sockctl.setUserTimeout(s as net.Socket, 10)],
+  ['getUserTimeout', (s) => sockctl.getUserTimeout(s as net.Socket)],
+  ['tcpInfo', (s) => sockctl.tcpInfo(s as net.Socket)],
+  ['tcpInfo(buffer)', (s) => sockctl.tcpInfo(s as net.Socket, new Uint8Array(8))],
+  ['takeError', (s) => sockctl.takeError(s as net.Socket)],
+  ['queues', (s) => sockctl.queues(s as net.Socket)],
+  ['getOption', (s) => sockctl.getOption(s as net.Socket, 6, 1)],
+  ['setOption', (s) => sockctl.setOption(s as net.Socket, 6, 1, 1)],
+];
+
+const NOT_SOCKETS: unknown[] = [undefined, null, 3, '3', {}, [], { fd: 3 }, { _handle: { fd: 0 } }, Symbol('s'), () => {}];
+
+describe.each(CONTROLS)('%s refuses what is not a live socket', (_name, call) => {
+  it.each(NOT_SOCKETS.map((v) => [v]))('TypeError ERR_INVALID_ARG_TYPE for %s', (value) => {
+    expect(() => call(value)).toThrow(coded('ERR_INVALID_ARG_TYPE', 'TypeError'));
+  });
+
+  it('ERR_SOCKET_CLOSED for a destroyed socket', async () => {
+    pair = await tcpPair();
+    pair.client.destroy();
+    expect(() => call(pair!.client)).toThrow(coded('ERR_SOCKET_CLOSED'));
+  });
+
+  it('ERR_SOCKET_NOT_CONNECTED for a socket that never connected', () => {
+    expect(() => call(new net.Socket())).toThrow(coded('ERR_SOCKET_NOT_CONNECTED'));
+  });
+
+  it('a dgram socket is not a TCP connection', () => {
+    const udp = dgram.createSocket('udp4');
+    try {
+      expect(() => call(udp)).toThrow(coded('ERR_INVALID_ARG_TYPE', 'TypeError'));
+    } finally {
+      udp.close();
+    }
+  });
+});
+
+describe('argument values', () => {
+  it.each([
+    ['setLinger(-1)', (s: net.Socket) => sockctl.setLinger(s, -1), 'ERR_OUT_OF_RANGE'],
+    ['setLinger(1.5)', (s: net.Socket) => sockctl.setLinger(s, 1.5), 'ERR_OUT_OF_RANGE'],
+    ['setLinger("1")', (s: net.Socket) => sockctl.setLinger(s, '1' as never), 'ERR_INVALID_ARG_TYPE'],
+    ['setUserTimeout(-1)', (s: net.Socket) => sockctl.setUserTimeout(s, -1), 'ERR_OUT_OF_RANGE'],
+    ['setUserTimeout(2**31)', (s: net.Socket) => sockctl.setUserTimeout(s, 2 ** 31), 'ERR_OUT_OF_RANGE'],
+    ['setUserTimeout(NaN)', (s: net.Socket) => sockctl.setUserTimeout(s, Number.NaN), 'ERR_OUT_OF_RANGE'],
+    ['setUserTimeout(Infinity)', (s: net.Socket) => sockctl.setUserTimeout(s, Infinity), 'ERR_OUT_OF_RANGE'],
+    ['setUserTimeout(10n)', (s: net.Socket) => sockctl.setUserTimeout(s, 10n as never), 'ERR_INVALID_ARG_TYPE'],
+    ['setKeepAlive(null)', (s: net.Socket) => sockctl.setKeepAlive(s, null as never), 'ERR_INVALID_ARG_TYPE'],
+    ['setKeepAlive({enable: 1})', (s: net.Socket) => sockctl.setKeepAlive(s, { enable: 1 as never }), 'ERR_INVALID_ARG_TYPE'],
+    ['getOption(level -1)', (s: net.Socket) => sockctl.getOption(s, -1, 1), 'ERR_OUT_OF_RANGE'],
+    ['setOption(value 2**40)', (s: net.Socket) => sockctl.setOption(s, 6, 1, 2 ** 40), 'ERR_OUT_OF_RANGE'],
+    ['tcpInfo(s, [])', (s: net.Socket) => sockctl.tcpInfo(s, [] as never), 'ERR_INVALID_ARG_TYPE'],
+  ])('%s throws %s', async (_label, call, code) => {
+    pair = await tcpPair();
+    expect(() => call(pair!.client)).toThrow(coded(code));
+  });
+
+  it('a buffer smaller than the struct is filled up to its size', async () => {
+    pair = await tcpPair();
+    expect(sockctl.tcpInfo(pair.client, new Uint8Array(0))).toBe(0);
+    expect(sockctl.decodeTcpInfo(new Uint8Array(0), 0).caState).toBeUndefined();
+  });
+});
+
+describe('the native layer refuses garbage on its own', () => {
+  const fns: Array<[string, (...args: unknown[]) => unknown]> = [
+    ['getOption', native.options.getOption as never],
+    ['setOption', native.options.setOption as never],
+    ['getLinger', native.options.getLinger as never],
+    ['setLinger', native.options.setLinger as never],
+    ['getKeepAlive', native.options.getKeepAlive as never],
+    ['setKeepAlive', native.options.setKeepAlive as never],
+    ['takeError', native.options.takeError as never],
+    ['tcpInfo', native.tcpInfo.tcpInfo as never],
+    ['queues', native.queues.queues as never],
+  ];
+  const garbage: unknown[][] = [
+    [],
+    [undefined],
+    ['1'],
+    [-1],
+    [1.5],
+    [Number.NaN],
+    [2 ** 31],
+    [{}],
+    [999_999, 'x', 'y', 'z', 'w'],
+    [999_999, Number.NaN, Infinity, -Infinity, 1e300],
+    [999_999, {}, [], null, undefined],
+  ];
+  it.each(fns)('%s throws TypeError/RangeError with a code for every garbage call', (_name, fn) => {
+    for (const args of garbage) {
+      let thrown: unknown;
+      try {
+        fn(...args);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, JSON.stringify(args)).toBeInstanceOf(Error);
+      expect((thrown as { code?: unknown }).code, JSON.stringify(args)).toMatch(/^(ERR_[A-Z_]+|E[A-Z]+)$/);
+    }
+    // Called with a foreign `this`, as node-usb's abuse test does.
+    expect(() => fn.call({}, 'x')).toThrow(coded('ERR_INVALID_ARG_TYPE'));
+  });
+
+  it('a closed fd fails EBADF and a non-socket fd ENOTSOCK, as SystemErrors', () => {
+    const fd = openSync('/dev/null', 'r');
+    try {
+      expect(() => native.options.getLinger(fd)).toThrow(coded('ENOTSOCK'));
+      expect(() => native.tcpInfo.tcpInfo(fd, new Uint8Array(8))).toThrow(
+        expect.objectContaining({ code: 'ENOTSOCK', errno: -88, syscall: 'getsockopt', option: 'TCP_INFO' }),
+      );
+      expect(() => native.queues.queues(fd)).toThrow(expect.objectContaining({ syscall: 'ioctl', request: 'SIOCINQ' }));
+    } finally {
+      closeSync(fd);
+    }
+    expect(() => native.options.getOption(fd, 6, 1)).toThrow(
+      expect.objectContaining({ code: 'EBADF', errno: -9, syscall: 'getsockopt' }),
+    );
+  });
+});

@@ -1,0 +1,83 @@
+import net from 'node:net';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+
+export const HOSTS = ['127.0.0.1', '::1'] as const;
+export type Host = (typeof HOSTS)[number];
+
+export interface TcpPair {
+  client: net.Socket;
+  /** The accepted socket. */
+  server: net.Socket;
+  listener: net.Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A connected client/server pair on loopback; both ends silently absorb errors. */
+export async function tcpPair(
+  host: Host = '127.0.0.1',
+  options: { allowHalfOpen?: boolean } = {},
+): Promise<TcpPair> {
+  const listener = net.createServer({ allowHalfOpen: options.allowHalfOpen ?? false });
+  listener.listen(0, host);
+  await once(listener, 'listening');
+  const port = (listener.address() as net.AddressInfo).port;
+  const accepted = once(listener, 'connection') as Promise<[net.Socket]>;
+  const client = net.connect({ host, port, allowHalfOpen: options.allowHalfOpen ?? false });
+  await once(client, 'connect');
+  const [server] = await accepted;
+  return {
+    client,
+    server,
+    listener,
+    port,
+    async close() {
+      client.destroy();
+      server.destroy();
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    },
+  };
+}
+
+/** The first 'error' a socket emits, or a rejection after `ms`. */
+export function nextError(
+  emitter: NodeJS.EventEmitter,
+  ms = 5000,
+): Promise<NodeJS.ErrnoException> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no 'error' within ${ms} ms`)), ms);
+    emitter.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(error);
+    });
+  });
+}
+
+/** Polls `check` every 5 ms until it returns true; bounded by `ms`. */
+export async function until(check: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const TCP_STATE_TIME_WAIT = '06';
+
+/** Sockets in TIME_WAIT whose local port is `port`, read from /proc/net/tcp{,6}. */
+export function timeWaitCount(port: number): number {
+  let count = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 4) continue;
+      const localPort = parseInt(cols[1].split(':')[1], 16);
+      if (localPort === port && cols[3] === TCP_STATE_TIME_WAIT) count++;
+    }
+  }
+  return count;
+}
+
+export const tlsKey = readFileSync(new URL('./fixtures/localhost-key.pem', import.meta.url));
+export const tlsCert = readFileSync(new URL('./fixtures/localhost-cert.pem', import.meta.url));

@@ -1,0 +1,185 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  constants,
+  getKeepAlive,
+  getLinger,
+  getOption,
+  getUserTimeout,
+  queues,
+  setKeepAlive,
+  setLinger,
+  setOption,
+  setUserTimeout,
+  takeError,
+  abort,
+  tcpInfo,
+} from '../src/index.js';
+import { HOSTS, nextError, tcpPair, until, type TcpPair } from './helpers.js';
+
+let pair: TcpPair | undefined;
+afterEach(async () => {
+  await pair?.close();
+  pair = undefined;
+});
+
+// socket2's round-trip table: read the initial value, check that the value we set differs
+// from it (so a setter that does nothing fails), set it, read it back from the kernel.
+describe.each(HOSTS)('round trip on %s', (host) => {
+  it('SO_LINGER', async () => {
+    pair = await tcpPair(host);
+    expect(getLinger(pair.client)).toBe(null);
+    setLinger(pair.client, 7);
+    expect(getLinger(pair.client)).toBe(7);
+    setLinger(pair.client, 0);
+    expect(getLinger(pair.client)).toBe(0);
+    setLinger(pair.client, null);
+    expect(getLinger(pair.client)).toBe(null);
+  });
+
+  it('keepalive: SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT', async () => {
+    pair = await tcpPair(host);
+    const initial = getKeepAlive(pair.client);
+    const wanted = { enable: true, idle: 17_000, interval: 3_000, count: 4 };
+    expect(initial).not.toEqual(wanted);
+    expect(initial.enable).toBe(false);
+    setKeepAlive(pair.client, wanted);
+    expect(getKeepAlive(pair.client)).toEqual(wanted);
+    // The same values through the integer escape hatch, in the kernel's unit (seconds).
+    expect(getOption(pair.client, constants.IPPROTO_TCP, constants.TCP_KEEPIDLE)).toBe(17);
+    expect(getOption(pair.client, constants.IPPROTO_TCP, constants.TCP_KEEPINTVL)).toBe(3);
+    expect(getOption(pair.client, constants.IPPROTO_TCP, constants.TCP_KEEPCNT)).toBe(4);
+    expect(getOption(pair.client, constants.SOL_SOCKET, constants.SO_KEEPALIVE)).toBe(1);
+  });
+
+  it('TCP_USER_TIMEOUT', async () => {
+    pair = await tcpPair(host);
+    expect(getUserTimeout(pair.client)).toBe(0);
+    setUserTimeout(pair.client, 1234);
+    expect(getUserTimeout(pair.client)).toBe(1234);
+    setUserTimeout(pair.client, 0);
+    expect(getUserTimeout(pair.client)).toBe(0);
+  });
+
+  it('integer options: TCP_NODELAY, SO_RCVBUF', async () => {
+    pair = await tcpPair(host);
+    const nodelay = getOption(pair.client, constants.IPPROTO_TCP, constants.TCP_NODELAY);
+    setOption(pair.client, constants.IPPROTO_TCP, constants.TCP_NODELAY, nodelay ? 0 : 1);
+    expect(getOption(pair.client, constants.IPPROTO_TCP, constants.TCP_NODELAY)).toBe(nodelay ? 0 : 1);
+    setOption(pair.client, constants.SOL_SOCKET, constants.SO_RCVBUF, 65536);
+    // socket(7): the kernel doubles the value to leave room for bookkeeping.
+    expect(getOption(pair.client, constants.SOL_SOCKET, constants.SO_RCVBUF)).toBe(131072);
+  });
+
+  it('options work on the accepted socket and on a listening net.Server', async () => {
+    pair = await tcpPair(host);
+    setUserTimeout(pair.server, 4321);
+    expect(getUserTimeout(pair.server)).toBe(4321);
+    expect(getUserTimeout(pair.listener)).toBe(0);
+    setUserTimeout(pair.listener, 999);
+    expect(getUserTimeout(pair.listener)).toBe(999);
+  });
+});
+
+describe('keepalive rounding and limits', () => {
+  it('rounds milliseconds down to the whole seconds the kernel keeps', async () => {
+    pair = await tcpPair();
+    setKeepAlive(pair.client, { idle: 2_999, interval: 1_500, count: 2 });
+    expect(getKeepAlive(pair.client)).toEqual({ enable: true, idle: 2_000, interval: 1_000, count: 2 });
+  });
+
+  it('leaves timers that are not given as they are', async () => {
+    pair = await tcpPair();
+    setKeepAlive(pair.client, { idle: 5_000, interval: 6_000, count: 7 });
+    setKeepAlive(pair.client, { count: 3 });
+    expect(getKeepAlive(pair.client)).toEqual({ enable: true, idle: 5_000, interval: 6_000, count: 3 });
+    setKeepAlive(pair.client, { enable: false });
+    expect(getKeepAlive(pair.client).enable).toBe(false);
+    expect(getOption(pair.client, constants.SOL_SOCKET, constants.SO_KEEPALIVE)).toBe(0);
+  });
+
+  it.each([
+    [{ idle: 999 }],
+    [{ idle: 32_768_000 }],
+    [{ interval: 0 }],
+    [{ count: 0 }],
+    [{ count: 128 }],
+    [{ idle: Number.NaN }],
+    [{ count: 1.5 }],
+  ])('refuses %o with ERR_OUT_OF_RANGE before touching the kernel', async (options) => {
+    pair = await tcpPair();
+    setKeepAlive(pair.client, { idle: 9_000 });
+    expect(() => setKeepAlive(pair!.client, options)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+    expect(getKeepAlive(pair.client).idle).toBe(9_000);
+  });
+
+  it('the kernel would refuse the same values itself (EINVAL through setOption)', async () => {
+    pair = await tcpPair();
+    expect(() => setOption(pair!.client, constants.IPPROTO_TCP, constants.TCP_KEEPCNT, 128)).toThrow(
+      expect.objectContaining({ code: 'EINVAL', errno: -22, syscall: 'setsockopt' }),
+    );
+    expect(() => setOption(pair!.client, constants.IPPROTO_TCP, constants.TCP_KEEPIDLE, 0)).toThrow(
+      expect.objectContaining({ code: 'EINVAL' }),
+    );
+  });
+});
+
+describe('takeError (SO_ERROR)', () => {
+  it.each(HOSTS)('returns the pending ECONNRESET once, then null (%s)', async (host) => {
+    pair = await tcpPair(host);
+    // Stop libuv reading the client so that it does not consume the error first.
+    pair.client.pause();
+    expect(takeError(pair.client)).toBe(null);
+    abort(pair.server);
+    // Wait on the kernel's view (the RST moves the socket to CLOSE); reading SO_ERROR would clear it.
+    await until(() => tcpInfo(pair!.client).state === 'CLOSE');
+    const error = takeError(pair.client);
+    expect(error).toMatchObject({ code: 'ECONNRESET', errno: -104, syscall: 'getsockopt', option: 'SO_ERROR' });
+    expect(takeError(pair.client)).toBe(null);
+  });
+});
+
+describe('queues (SIOCINQ / SIOCOUTQ / SIOCOUTQNSD)', () => {
+  it.each(HOSTS)('counts bytes the application has not read (%s)', async (host) => {
+    pair = await tcpPair(host);
+    pair.client.pause();
+    expect(queues(pair.client)).toEqual({ unread: 0, queued: 0, unsent: 0 });
+    pair.server.write(Buffer.alloc(5000, 1));
+    await until(() => queues(pair!.client).unread === 5000);
+    expect(queues(pair.client).unread).toBe(5000);
+    expect(queues(pair.server)).toEqual({ unread: 0, queued: 0, unsent: 0 });
+  });
+
+  it('counts unsent bytes when the peer stops reading and its window fills', async () => {
+    pair = await tcpPair();
+    pair.client.pause();
+    setOption(pair.client, constants.SOL_SOCKET, constants.SO_RCVBUF, 4096);
+    const chunk = Buffer.alloc(1 << 20, 2);
+    pair.server.write(chunk);
+    await until(() => queues(pair!.server).unsent > 0);
+    const q = queues(pair.server);
+    expect(q.unsent).toBeGreaterThan(0);
+    expect(q.queued).toBeGreaterThanOrEqual(q.unsent);
+  });
+});
+
+describe('kernel failures are Node-shaped errors', () => {
+  it('an unknown option level fails with the kernel errno', async () => {
+    pair = await tcpPair();
+    const error = (() => {
+      try {
+        getOption(pair!.client, constants.IPPROTO_TCP, 9999);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({ code: 'ENOPROTOOPT', errno: -92, syscall: 'getsockopt' });
+  });
+
+  it('the peer error surfaces through Node as well after takeError was not called', async () => {
+    pair = await tcpPair();
+    const seen = nextError(pair.client);
+    abort(pair.server);
+    expect(await seen).toMatchObject({ code: 'ECONNRESET' });
+  });
+});

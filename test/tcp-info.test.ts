@@ -1,0 +1,118 @@
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  decodeTcpInfo,
+  queues,
+  tcpInfo,
+  TCP_INFO_FIELDS,
+  TCP_INFO_SIZE,
+  TcpInfoOptions,
+} from '../src/index.js';
+import { HOSTS, tcpPair, until, type TcpPair } from './helpers.js';
+
+let pair: TcpPair | undefined;
+afterEach(async () => {
+  await pair?.close();
+  pair = undefined;
+});
+
+describe.each(HOSTS)('tcpInfo on %s', (host) => {
+  it('reads ESTABLISHED, then CLOSE_WAIT after the peer FIN', async () => {
+    pair = await tcpPair(host, { allowHalfOpen: true });
+    expect(tcpInfo(pair.client).state).toBe('ESTABLISHED');
+    expect(tcpInfo(pair.server).state).toBe('ESTABLISHED');
+    pair.server.end();
+    pair.client.resume();
+    await once(pair.client, 'end');
+    expect(tcpInfo(pair.client).state).toBe('CLOSE_WAIT');
+    await until(() => tcpInfo(pair!.server).state === 'FIN_WAIT2');
+    expect(tcpInfo(pair.server).state).toBe('FIN_WAIT2');
+  });
+
+  it('counts the bytes each side sent and received', async () => {
+    pair = await tcpPair(host);
+    pair.client.write(Buffer.alloc(1000, 7));
+    await until(() => queues(pair!.server).unread === 1000);
+    const server = tcpInfo(pair.server);
+    const client = tcpInfo(pair.client);
+    expect(server.bytesReceived).toBe(1000);
+    expect(client.bytesAcked).toBe(1001); // SYN counts as one.
+    expect(client.bytesSent).toBe(1000);
+    expect(client.dataSegsOut).toBeGreaterThanOrEqual(1);
+    expect(client.rttUs).toBeGreaterThan(0);
+    expect(client.sndCwnd).toBeGreaterThan(0);
+    expect(client.caState).toBe('Open');
+    // Loopback negotiates timestamps, SACK and window scaling.
+    const wanted = TcpInfoOptions.TIMESTAMPS | TcpInfoOptions.SACK | TcpInfoOptions.WSCALE;
+    expect((client.options ?? 0) & wanted).toBe(wanted);
+  });
+
+  it('decodes a listening socket as LISTEN', async () => {
+    pair = await tcpPair(host);
+    expect(tcpInfo(pair.listener).state).toBe('LISTEN');
+  });
+});
+
+describe('length awareness', () => {
+  it('this kernel fills a length the field table knows, and every field up to it is defined', async () => {
+    pair = await tcpPair();
+    const info = tcpInfo(pair.client);
+    expect(info.length).toBeGreaterThanOrEqual(104);
+    expect(info.length).toBeLessThanOrEqual(TCP_INFO_SIZE);
+    for (const [name, offset] of TCP_INFO_FIELDS) {
+      const value = (info as unknown as Record<string, unknown>)[name];
+      if (offset < info.length) expect(value, name).not.toBeUndefined();
+      else expect(value, name).toBeUndefined();
+    }
+  });
+
+  it('a short buffer makes the kernel copy less, and the missing fields are undefined, not 0', async () => {
+    pair = await tcpPair();
+    const small = new Uint8Array(104); // struct tcp_info of Linux 2.6
+    expect(tcpInfo(pair.client, small)).toBe(104);
+    const info = decodeTcpInfo(small, 104);
+    expect(info.state).toBe('ESTABLISHED');
+    expect(info.totalRetrans).toBe(0);
+    expect(info.pacingRateBps).toBeUndefined();
+    expect(info.bytesAcked).toBeUndefined();
+    expect(info.rcvWnd).toBeUndefined();
+  });
+
+  it('a 232-byte struct (Linux 6.1) has sndWnd but no rcvWnd, rehash or RTO totals', () => {
+    const bytes = new Uint8Array(TCP_INFO_SIZE).fill(1);
+    const info = decodeTcpInfo(bytes, 232);
+    expect(info.sndWnd).toBe(0x01010101);
+    expect(info.rcvWnd).toBeUndefined();
+    expect(info.rehash).toBeUndefined();
+    expect(info.totalRtoTimeMs).toBeUndefined();
+    const six12 = decodeTcpInfo(bytes, 248);
+    expect(six12.totalRtoTimeMs).toBe(0x01010101);
+    expect(six12.receivedCe).toBeUndefined();
+  });
+
+  it('the allocation-free path fills the same bytes the object path decodes', async () => {
+    pair = await tcpPair();
+    const buffer = Buffer.alloc(TCP_INFO_SIZE);
+    const length = tcpInfo(pair.client, buffer);
+    expect(length).toBe(tcpInfo(pair.client).length);
+    expect(decodeTcpInfo(buffer, length).state).toBe('ESTABLISHED');
+    // Any ArrayBufferView works; a DataView over part of a larger buffer too.
+    const backing = new ArrayBuffer(1024);
+    const view = new DataView(backing, 100, TCP_INFO_SIZE);
+    expect(tcpInfo(pair.client, view)).toBe(length);
+    expect(decodeTcpInfo(view, length).state).toBe('ESTABLISHED');
+  });
+
+  it('fields are laid out without overlap and in order', () => {
+    const sizes = { u8: 1, bits: 1, u16: 2, u32: 4, u64: 8 } as const;
+    let end = 0;
+    for (const [name, offset, type] of TCP_INFO_FIELDS) {
+      if (type !== 'bits') {
+        expect(offset, name).toBeGreaterThanOrEqual(end);
+        expect(offset % sizes[type], name).toBe(0);
+        end = offset + sizes[type];
+      }
+    }
+    expect(end).toBe(TCP_INFO_SIZE);
+  });
+});
