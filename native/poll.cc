@@ -208,13 +208,16 @@ Napi::Value StartWait(const Napi::CallbackInfo& info) {
   }
   wait->watch = watch;
   watch->waits.push_back(wait);
+  // The loop's clock is read once per iteration; JavaScript that ran since then would make
+  // the wait end early by that much (seen under load: a 50 ms wait ending after 20 ms).
+  uv_update_time(state->loop);
   uv_timer_start(&wait->timer, OnTimer, static_cast<uint64_t>(timeout), 0);
   Rearm(watch);
   return env.Undefined();
 }
 
 Napi::Value Cancel(const Napi::CallbackInfo& info) {
-  int fd = FdArg(info, 0);
+  int fd = OwnedFdArg(info, 0);
   return Napi::Number::New(info.Env(), CancelWaits(info.Env(), fd));
 }
 
