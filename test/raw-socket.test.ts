@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as sockctl from '../src/index.js';
 import { RawSocket, type RawResult, type TraceEntry } from '../src/index.js';
 import { native } from '../src/native.js';
-import { HOSTS, until, type Host } from './helpers.js';
+import { GARBAGE_ARGS, HOSTS, thrownBy, until, type Host } from './helpers.js';
 
 const open: RawSocket[] = [];
 afterEach(() => {
@@ -303,29 +303,11 @@ describe('bad arguments throw coded errors, never crash', () => {
       native.poll.wait as never,
       native.poll.cancel as never,
     ];
-    const garbage: unknown[][] = [
-      [],
-      [undefined],
-      ['1'],
-      [-1],
-      [1.5],
-      [Number.NaN],
-      [2 ** 31],
-      [{}],
-      [0, 'x', 'y', 'z'],
-      [1, Number.NaN, Infinity, -Infinity],
-      [2, {}, [], null, undefined],
-    ];
     for (const fn of fns) {
-      for (const args of garbage) {
-        let thrown: unknown;
-        try {
-          fn(...args);
-        } catch (error) {
-          thrown = error;
-        }
+      for (const args of GARBAGE_ARGS) {
+        const thrown = thrownBy(fn, args);
         expect(thrown, `${fn.name}(${JSON.stringify(args)})`).toBeInstanceOf(Error);
-        expect((thrown as { code?: unknown }).code).toMatch(/^ERR_[A-Z_]+$/);
+        expect(thrown?.code).toMatch(/^ERR_[A-Z_]+$/);
       }
       expect(() => fn.call({}, 'x')).toThrow(coded('ERR_INVALID_ARG_TYPE'));
     }
