@@ -157,6 +157,11 @@ function bytesArg(data: unknown): Uint8Array {
   throw invalidArgType('data', 'of type string or an instance of Buffer or Uint8Array', data);
 }
 
+// A socket error or hang-up (FAILED) also means the next syscall will not block.
+function isReady(outcome: number): boolean {
+  return outcome === poll.READY || outcome === poll.FAILED;
+}
+
 const kToken = Symbol('RawSocket');
 
 /**
@@ -195,7 +200,7 @@ export class RawSocket implements OwnedSocket {
   }
 
   /** socket, bind and listen(2) in one step; on failure the socket is closed again. */
-  static async listen(
+  static listen(
     options: { host?: string; port?: number; backlog?: number } & TraceOption = {},
   ): Promise<RawResult<{ socket: RawSocket }>> {
     const { host = '127.0.0.1', port = 0, backlog = 16, trace } = objectArg(options, 'options');
@@ -207,13 +212,13 @@ export class RawSocket implements OwnedSocket {
     const result = bound.ok ? socket.listen(backlog) : bound;
     if (!result.ok) {
       socket.close();
-      return result;
+      return Promise.resolve(result);
     }
-    return { ok: true, syscall: 'listen', socket };
+    return Promise.resolve({ ok: true, syscall: 'listen', socket });
   }
 
   /** socket and connect(2), waiting up to `timeout` ms; on failure the socket is closed again. */
-  static async connect(
+  static connect(
     options: { host: string; port: number; timeout?: number } & TraceOption,
   ): Promise<RawResult<{ socket: RawSocket }>> {
     if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
@@ -222,12 +227,11 @@ export class RawSocket implements OwnedSocket {
     validateInteger(port, 'options.port', 0, 65535);
     timeoutArg(timeout, 'options.timeout');
     const socket = RawSocket.create(family, { trace: traceArg(trace) });
-    const result = await socket.connect(host, port, { timeout });
-    if (!result.ok) {
+    return socket.connect(host, port, { timeout }).then((result) => {
+      if (result.ok) return { ok: true, syscall: 'connect', socket };
       if (!socket.#closed) socket.close();
       return result;
-    }
-    return { ok: true, syscall: 'connect', socket };
+    });
   }
 
   /** bind(2) to a numeric address; port 0 lets the kernel pick. */
@@ -251,17 +255,20 @@ export class RawSocket implements OwnedSocket {
    * `wait: false` the first answer (EINPROGRESS) is returned; at the deadline, the answer of
    * one more connect() (EALREADY while the handshake still runs) with `timedOut`.
    */
-  async connect(host: string, port: number, options?: WaitOptions): Promise<RawResult> {
+  connect(host: string, port: number, options?: WaitOptions): Promise<RawResult> {
     RawSocket.#live(this);
     familyOf(host, 'host');
     const checked = validateInteger(port, 'port', 0, 65535);
-    const { timeout, wait } = waitArgs(options);
-    const detail = `${host}:${checked}`;
-    const attempt = () => this.#call('connect', detail, () => native.rawIo.connect(this.#fd, host, checked));
+    return this.#connect(host, checked, waitArgs(options));
+  }
+
+  async #connect(host: string, port: number, { timeout, wait }: { timeout: number; wait: boolean }): Promise<RawResult> {
+    const detail = `${host}:${port}`;
+    const attempt = () => this.#call('connect', detail, () => native.rawIo.connect(this.#fd, host, port));
     const first = attempt();
     if (first === 0) return { ok: true, syscall: 'connect' };
     if (first !== -EINPROGRESS || !wait) return fail(first, 'connect');
-    const outcome = await this.#wait(native.poll.constants.WRITABLE, timeout);
+    const outcome = await this.#wait(poll.WRITABLE, timeout);
     if (outcome === poll.CANCELLED || this.#closed) return { ...fail(first, 'connect'), cancelled: true };
     if (outcome === poll.TIMED_OUT) {
       const last = attempt();
@@ -274,38 +281,38 @@ export class RawSocket implements OwnedSocket {
   }
 
   /** accept4(2) with SOCK_NONBLOCK | SOCK_CLOEXEC. The new socket shares this one's trace. */
-  async accept(options?: WaitOptions): Promise<RawResult<{ socket: RawSocket }>> {
+  accept(options?: WaitOptions): Promise<RawResult<{ socket: RawSocket }>> {
     RawSocket.#live(this);
-    const result = await this.#retry('accept', undefined, poll.READABLE, waitArgs(options), () =>
-      native.rawIo.accept(this.#fd),
+    return this.#retry('accept', undefined, poll.READABLE, waitArgs(options), () => native.rawIo.accept(this.#fd)).then(
+      (result) =>
+        result.ok
+          ? { ok: true, syscall: 'accept', socket: new RawSocket(kToken, result.value, this.#family, this.#trace) }
+          : result,
     );
-    if (!result.ok) return result;
-    return { ok: true, syscall: 'accept', socket: new RawSocket(kToken, result.value, this.#family, this.#trace) };
   }
 
   /**
    * One send(2) with MSG_NOSIGNAL (a closed peer gives EPIPE, never SIGPIPE). It may send
    * less than given: `bytes` says how much.
    */
-  async send(data: Uint8Array | string, options?: WaitOptions): Promise<RawResult<{ bytes: number }>> {
+  send(data: Uint8Array | string, options?: WaitOptions): Promise<RawResult<{ bytes: number }>> {
     RawSocket.#live(this);
     const bytes = bytesArg(data);
-    const result = await this.#retry('send', `${bytes.byteLength} bytes`, poll.WRITABLE, waitArgs(options), () =>
+    return this.#retry('send', `${bytes.byteLength} bytes`, poll.WRITABLE, waitArgs(options), () =>
       native.rawIo.send(this.#fd, bytes),
-    );
-    return result.ok ? { ok: true, syscall: 'send', bytes: result.value } : result;
+    ).then((result) => (result.ok ? { ok: true, syscall: 'send', bytes: result.value } : result));
   }
 
   /** One recv(2) of at most `maxBytes`. `bytes: 0` is end of stream (the peer's FIN). */
-  async recv(maxBytes: number, options?: WaitOptions): Promise<RawResult<{ bytes: number; data: Buffer }>> {
+  recv(maxBytes: number, options?: WaitOptions): Promise<RawResult<{ bytes: number; data: Buffer }>> {
     RawSocket.#live(this);
     const size = validateInteger(maxBytes, 'maxBytes', 1, MAX_RECV);
+    const args = waitArgs(options);
     const buffer = Buffer.allocUnsafe(size);
-    const result = await this.#retry('recv', `${size} bytes max`, poll.READABLE, waitArgs(options), () =>
-      native.rawIo.recv(this.#fd, buffer),
+    return this.#retry('recv', `${size} bytes max`, poll.READABLE, args, () => native.rawIo.recv(this.#fd, buffer)).then(
+      (result) =>
+        result.ok ? { ok: true, syscall: 'recv', bytes: result.value, data: buffer.subarray(0, result.value) } : result,
     );
-    if (!result.ok) return result;
-    return { ok: true, syscall: 'recv', bytes: result.value, data: buffer.subarray(0, result.value) };
   }
 
   /** shutdown(2): 'write' sends FIN; later sends fail EPIPE. */
@@ -347,17 +354,15 @@ export class RawSocket implements OwnedSocket {
   }
 
   /** Waits until recv would not block (data, end of stream, error or hang-up). false: timed out. */
-  async readable(timeoutMs?: number): Promise<boolean> {
+  readable(timeoutMs?: number): Promise<boolean> {
     RawSocket.#live(this);
-    const outcome = await this.#wait(poll.READABLE, timeoutArg(timeoutMs, 'timeoutMs'));
-    return outcome === poll.READY || outcome === poll.FAILED;
+    return this.#wait(poll.READABLE, timeoutArg(timeoutMs, 'timeoutMs')).then(isReady);
   }
 
   /** Waits until send would not block (buffer space, error or hang-up). false: timed out. */
-  async writable(timeoutMs?: number): Promise<boolean> {
+  writable(timeoutMs?: number): Promise<boolean> {
     RawSocket.#live(this);
-    const outcome = await this.#wait(poll.WRITABLE, timeoutArg(timeoutMs, 'timeoutMs'));
-    return outcome === poll.READY || outcome === poll.FAILED;
+    return this.#wait(poll.WRITABLE, timeoutArg(timeoutMs, 'timeoutMs')).then(isReady);
   }
 
   /** The file descriptor. Throws ERR_SOCKET_CLOSED once closed. */

@@ -321,12 +321,12 @@ describe('bad arguments throw coded errors, never crash', () => {
       expect(() => native.rawIo.send(fd, new Uint8Array(1))).toThrow(coded('ERR_INVALID_ARG_VALUE'));
       expect(() => native.poll.wait(fd, 1, 10, () => {})).toThrow(coded('ERR_INVALID_ARG_VALUE'));
     }
-    expect(() => native.rawIo.socket(5)).toThrow(coded('ERR_OUT_OF_RANGE'));
+    expect(() => native.rawIo.socket(5 as never)).toThrow(coded('ERR_OUT_OF_RANGE'));
     const socket = RawSocket.create();
     expect(() => native.rawIo.bind(socket.fd, 'localhost', 0)).toThrow(coded('ERR_INVALID_ARG_VALUE'));
     expect(() => native.rawIo.shutdown(socket.fd, 3)).toThrow(coded('ERR_OUT_OF_RANGE'));
     expect(() => native.poll.wait(socket.fd, 4, 10, () => {})).toThrow(coded('ERR_OUT_OF_RANGE'));
-    expect(() => native.poll.wait(socket.fd, 1, 10, 'cb')).toThrow(coded('ERR_INVALID_ARG_TYPE'));
+    expect(() => native.poll.wait(socket.fd, 1, 10, 'cb' as never)).toThrow(coded('ERR_INVALID_ARG_TYPE'));
     socket.close();
     expect(fdCount()).toBe(before);
   });
