@@ -116,6 +116,24 @@ describe.each(HOSTS)('kernel answers as data (%s)', (host) => {
     expect(sockctl.takeError(second)).toBeNull();
   });
 
+  it('full accept queue: SYNs go unanswered → EALREADY at the deadline, ETIMEDOUT with a user timeout', async () => {
+    const listener = track(ok(await RawSocket.listen({ host, backlog: 0 })).socket);
+    const port = listener.localAddress!.port;
+    const family = host === '::1' ? 6 : 4;
+    let stalled: RawResult | undefined;
+    for (let i = 0; i < 5 && stalled === undefined; i++) {
+      const result = await track(RawSocket.create(family)).connect(host, port, { timeout: 200 });
+      if (!result.ok) stalled = result;
+    }
+    expect(stalled).toEqual(fail('EALREADY', -114, 'connect', { timedOut: true }));
+    expect(sockctl.tcpInfo(open[open.length - 1]).state).toBe('SYN_SENT');
+    const bounded = track(RawSocket.create(family));
+    sockctl.setUserTimeout(bounded, 500);
+    const started = performance.now();
+    expect(await bounded.connect(host, port, { timeout: 5000 })).toEqual(fail('ETIMEDOUT', -110, 'connect'));
+    expect(performance.now() - started).toBeLessThan(4000);
+  });
+
   it('a wait pending when the socket is closed resolves as cancelled', async () => {
     const { client } = await rawPair(host);
     const pending = client.recv(8, { timeout: 10_000 });
