@@ -134,6 +134,26 @@ describe.each(HOSTS)('kernel answers as data (%s)', (host) => {
     expect(performance.now() - started).toBeLessThan(4000);
   });
 
+  it('listen on a port in use → EADDRINUSE from bind, and the socket is closed again', async () => {
+    const { port } = await rawPair(host);
+    const owned = native.rawIo.ownedCount();
+    expect(await RawSocket.listen({ host, port })).toEqual(fail('EADDRINUSE', -98, 'bind'));
+    expect(native.rawIo.ownedCount()).toBe(owned);
+  });
+
+  it('readable and writable waits on one socket share its poll handle and end independently', async () => {
+    const { client, server } = await rawPair(host);
+    const readable = client.readable(2000);
+    const writable = client.writable(2000);
+    const readableToo = client.readable(2000);
+    expect(await writable).toBe(true);
+    expect(native.poll.pending()).toBe(2);
+    await server.send('z');
+    expect(await Promise.all([readable, readableToo])).toEqual([true, true]);
+    expect(native.poll.pending()).toBe(0);
+    expect(ok(await client.recv(4)).data.toString()).toBe('z');
+  });
+
   it('a wait pending when the socket is closed resolves as cancelled', async () => {
     const { client } = await rawPair(host);
     const pending = client.recv(8, { timeout: 10_000 });
@@ -402,6 +422,29 @@ describe('no fd leaks', () => {
       );
     });
     expect(JSON.parse(output)).toEqual({ before: true, after: false });
+  });
+});
+
+describe('environment teardown', () => {
+  it('process.exit() while waits are pending and sockets open ends cleanly', async () => {
+    const script = `
+      const { RawSocket } = require(${JSON.stringify(distIndex)});
+      (async () => {
+        const listener = (await RawSocket.listen()).socket;
+        const client = (await RawSocket.connect({ host: '127.0.0.1', port: listener.localAddress.port })).socket;
+        const server = (await listener.accept()).socket;
+        server.recv(4, { timeout: 60000 });
+        client.readable(60000);
+        listener.accept({ timeout: 60000 });
+        setTimeout(() => process.exit(7), 20);
+      })();
+    `;
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['-e', script], { timeout: 10_000 }, (error, _stdout, stderr) =>
+        resolve({ code: error ? (error as { code?: number }).code ?? null : 0, stderr }),
+      );
+    });
+    expect({ code, stderr }).toEqual({ code: 7, stderr: '' });
   });
 });
 
