@@ -65,6 +65,14 @@ export function invalidArgType(name: string, expected: string, actual: unknown):
   );
 }
 
+/** TypeError with code `ERR_INVALID_ARG_VALUE`: the right type, an unusable value. */
+export function invalidArgValue(name: string, expected: string, actual: unknown): Coded<TypeError> {
+  return coded(
+    new TypeError(`The argument '${name}' must be ${expected}. Received ${describe(actual)}`),
+    'ERR_INVALID_ARG_VALUE',
+  );
+}
+
 /** RangeError with code `ERR_OUT_OF_RANGE`, worded like Node's. */
 export function outOfRange(name: string, range: string, actual: unknown): Coded<RangeError> {
   return coded(

@@ -7,7 +7,15 @@
 import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { codedError, errnoName, invalidArgType, systemError, validateInteger } from './errors.js';
+import {
+  codedError,
+  errnoName,
+  invalidArgType,
+  invalidArgValue,
+  outOfRange,
+  systemError,
+  validateInteger,
+} from './errors.js';
 import { kClose, kFd, type OwnedSocket } from './handle.js';
 import { native, type NativeAddress } from './native.js';
 import { TCP_STATES, type TcpState } from './tcp-info.js';
@@ -105,12 +113,7 @@ function fail(errno: number, syscall: string): RawFail {
 function familyOf(host: unknown, name: string): RawFamily {
   if (typeof host !== 'string') throw invalidArgType(name, 'of type string', host);
   const family = isIP(host);
-  if (family === 0) {
-    throw Object.assign(
-      new TypeError(`The argument '${name}' must be an IPv4 or IPv6 address literal. Received '${host}'`),
-      { code: 'ERR_INVALID_ARG_VALUE' },
-    );
-  }
+  if (family === 0) throw invalidArgValue(name, 'an IPv4 or IPv6 address literal', host);
   return family as RawFamily;
 }
 
@@ -146,9 +149,7 @@ function traceArg(value: unknown): TraceEntry[] | undefined {
 function familyArg(value: unknown): RawFamily {
   if (value === 4 || value === 6) return value;
   if (typeof value !== 'number') throw invalidArgType('family', 'of type number', value);
-  throw Object.assign(new RangeError(`The value of "family" is out of range. It must be 4 or 6. Received ${value}`), {
-    code: 'ERR_OUT_OF_RANGE',
-  });
+  throw outOfRange('family', '4 or 6', value);
 }
 
 function bytesArg(data: unknown): Uint8Array {
@@ -319,11 +320,7 @@ export class RawSocket implements OwnedSocket {
   shutdown(how: 'read' | 'write' | 'both'): RawResult {
     RawSocket.#live(this);
     if (typeof how !== 'string') throw invalidArgType('how', 'of type string', how);
-    if (!Object.hasOwn(SHUTDOWN_HOW, how)) {
-      throw Object.assign(new TypeError(`The argument 'how' must be 'read', 'write' or 'both'. Received '${how}'`), {
-        code: 'ERR_INVALID_ARG_VALUE',
-      });
-    }
+    if (!Object.hasOwn(SHUTDOWN_HOW, how)) throw invalidArgValue('how', "'read', 'write' or 'both'", how);
     return this.#result('shutdown', `how=${how}`, native.rawIo.shutdown(this.#fd, SHUTDOWN_HOW[how]));
   }
 
