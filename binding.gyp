@@ -24,7 +24,11 @@
             "native/options.cc",
             "native/tcp_info.cc",
             "native/queues.cc",
-            "native/core/options.cc"
+            "native/instance.cc",
+            "native/raw_io.cc",
+            "native/poll.cc",
+            "native/core/options.cc",
+            "native/core/raw_io.cc"
           ]
         }, {
           "sources": [

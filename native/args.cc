@@ -27,6 +27,20 @@ int FdArg(const Napi::CallbackInfo& info, size_t index) {
   return IntArg(info, index, "fd", 0, INT32_MAX);
 }
 
+std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (index >= info.Length() || !info[index].IsString()) {
+    throw ArgTypeError(info.Env(), name, "of type string");
+  }
+  return info[index].As<Napi::String>().Utf8Value();
+}
+
+Napi::Function FunctionArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
+  if (index >= info.Length() || !info[index].IsFunction()) {
+    throw ArgTypeError(info.Env(), name, "of type function");
+  }
+  return info[index].As<Napi::Function>();
+}
+
 namespace {
 
 size_t ElementSize(napi_typedarray_type type) {

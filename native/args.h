@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace sockctl {
 
@@ -16,6 +17,12 @@ int FdArg(const Napi::CallbackInfo& info, size_t index);
 // An integer in [min, max]; NaN, fractions and non-numbers throw.
 int32_t IntArg(const Napi::CallbackInfo& info, size_t index, const char* name, int32_t min,
                int32_t max);
+
+// A string, copied out of JavaScript.
+std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* name);
+
+// A function.
+Napi::Function FunctionArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 
 // A writable byte view (Buffer, Uint8Array or any TypedArray/DataView's bytes).
 struct Bytes {

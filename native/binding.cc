@@ -2,13 +2,17 @@
 #include <napi.h>
 
 #include "options.h"
+#include "poll.h"
 #include "queues.h"
+#include "raw_io.h"
 #include "tcp_info.h"
 
 static Napi::Object InitSockctl(Napi::Env env, Napi::Object exports) {
   exports.Set("options", sockctl::InitOptions(env));
   exports.Set("tcpInfo", sockctl::InitTcpInfo(env));
   exports.Set("queues", sockctl::InitQueues(env));
+  exports.Set("rawIo", sockctl::InitRawIo(env));
+  exports.Set("poll", sockctl::InitPoll(env));
   return exports;
 }
 

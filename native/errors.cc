@@ -29,6 +29,13 @@ Napi::TypeError ArgTypeError(Napi::Env env, const char* name, const char* expect
   return error;
 }
 
+Napi::TypeError ArgValueError(Napi::Env env, const char* name, const char* expected) {
+  Napi::TypeError error = Napi::TypeError::New(
+      env, std::string("The argument '") + name + "' must be " + expected);
+  error.Value().Set("code", Napi::String::New(env, "ERR_INVALID_ARG_VALUE"));
+  return error;
+}
+
 Napi::RangeError ArgRangeError(Napi::Env env, const char* name, const char* range) {
   Napi::RangeError error = Napi::RangeError::New(
       env, std::string("The value of \"") + name + "\" is out of range. It must be " + range);

@@ -17,6 +17,9 @@ Napi::Error SystemError(Napi::Env env, int err, const char* syscall);
 // TypeError with code ERR_INVALID_ARG_TYPE.
 Napi::TypeError ArgTypeError(Napi::Env env, const char* name, const char* expected);
 
+// TypeError with code ERR_INVALID_ARG_VALUE: right type, unusable value.
+Napi::TypeError ArgValueError(Napi::Env env, const char* name, const char* expected);
+
 // RangeError with code ERR_OUT_OF_RANGE.
 Napi::RangeError ArgRangeError(Napi::Env env, const char* name, const char* range);
 

@@ -2,6 +2,7 @@
  * Errors shaped like Node's own: kernel failures carry `code`, `errno` (negative, as Node
  * reports it) and `syscall`; bad arguments are TypeError/RangeError with Node's `ERR_*` codes.
  */
+import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 
 /** An Error carrying the fields Node puts on its SystemErrors. */
@@ -13,9 +14,23 @@ export interface SocketSystemError extends Error {
   option?: string;
 }
 
+const namesByErrno = new Map<number, string>(
+  Object.entries(constants.errno).map(([name, value]) => [value, name]),
+);
+
+/**
+ * The name of a negative errno as Node spells it (`-104` → 'ECONNRESET'). libuv's table, which
+ * util.getSystemErrorName uses, lacks a few (EINPROGRESS): those come from the platform's
+ * errno constants instead.
+ */
+export function errnoName(errno: number): string {
+  const name = getSystemErrorName(errno);
+  return name.startsWith('Unknown system error') ? (namesByErrno.get(-errno) ?? name) : name;
+}
+
 /** Builds a Node-shaped error from a positive errno value, e.g. `systemError(104, 'recv')`. */
 export function systemError(errno: number, syscall: string, option?: string): SocketSystemError {
-  const code = getSystemErrorName(-errno);
+  const code = errnoName(-errno);
   const error = new Error(`${syscall} ${code}`) as SocketSystemError;
   error.errno = -errno;
   error.code = code;
@@ -47,6 +62,14 @@ export function invalidArgType(name: string, expected: string, actual: unknown):
   return coded(
     new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`),
     'ERR_INVALID_ARG_TYPE',
+  );
+}
+
+/** TypeError with code `ERR_INVALID_ARG_VALUE`: the right type, an unusable value. */
+export function invalidArgValue(name: string, expected: string, actual: unknown): Coded<TypeError> {
+  return coded(
+    new TypeError(`The argument '${name}' must be ${expected}. Received ${describe(actual)}`),
+    'ERR_INVALID_ARG_VALUE',
   );
 }
 

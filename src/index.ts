@@ -27,5 +27,15 @@ export {
   type TcpInfo,
   type TcpState,
 } from './tcp-info.js';
+export {
+  RawSocket,
+  type RawAddress,
+  type RawFail,
+  type RawFamily,
+  type RawResult,
+  type TraceEntry,
+  type TraceOption,
+  type WaitOptions,
+} from './raw-socket.js';
 export { systemError, type SocketSystemError } from './errors.js';
 export { type SocketLike } from './handle.js';

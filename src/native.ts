@@ -37,10 +37,69 @@ export interface NativeQueues {
   queues(fd: number): [number, number, number];
 }
 
+/** [host, port, family] as getsockname/getpeername report it. */
+export type NativeAddress = [string, number, 4 | 6];
+
+/**
+ * Syscalls on sockets the addon opened itself. Each returns the syscall's result (>= 0: 0, a
+ * byte count or a new fd) or a negated errno; only argument errors throw. An fd the addon did
+ * not open (or already closed) is refused with ERR_INVALID_ARG_VALUE.
+ */
+export interface NativeRawIo {
+  /** socket(AF_INET or AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC). */
+  socket(family: 4 | 6): number;
+  bind(fd: number, host: string, port: number): number;
+  listen(fd: number, backlog: number): number;
+  /** Non-blocking: -EINPROGRESS while the handshake runs. */
+  connect(fd: number, host: string, port: number): number;
+  /** accept4(SOCK_NONBLOCK | SOCK_CLOEXEC): the new fd. */
+  accept(fd: number): number;
+  /** send(MSG_NOSIGNAL): bytes sent. */
+  send(fd: number, data: ArrayBufferView): number;
+  /** Bytes received into `buffer`; 0 is end of stream. */
+  recv(fd: number, buffer: ArrayBufferView): number;
+  /** 0 SHUT_RD, 1 SHUT_WR, 2 SHUT_RDWR. */
+  shutdown(fd: number, how: number): number;
+  /** Cancels the fd's readiness waits, then close(2). */
+  close(fd: number): number;
+  getsockname(fd: number): NativeAddress | number;
+  getpeername(fd: number): NativeAddress | number;
+  /** How many fds the addon holds open in this environment. */
+  ownedCount(): number;
+}
+
+export interface NativePollConstants {
+  readonly READABLE: number;
+  readonly WRITABLE: number;
+  /** Outcomes passed to a wait's callback. */
+  readonly READY: number;
+  readonly TIMED_OUT: number;
+  readonly CANCELLED: number;
+  readonly FAILED: number;
+}
+
+/** Readiness waits from libuv's loop. */
+export interface NativePoll {
+  /**
+   * Waits for `events` (READABLE | WRITABLE) on an owned fd for at most `timeout` ms.
+   * `callback(outcome, value)` runs exactly once, from the loop: READY with the events seen,
+   * TIMED_OUT, CANCELLED (the fd was closed) or FAILED with a positive errno (libuv reports a
+   * socket's pending error this way: the socket is ready, its next syscall says which error).
+   */
+  wait(fd: number, events: number, timeout: number, callback: (outcome: number, value: number) => void): void;
+  /** Cancels the fd's waits; returns how many there were. */
+  cancel(fd: number): number;
+  /** Waits started and not yet called back in this environment. */
+  pending(): number;
+  readonly constants: NativePollConstants;
+}
+
 export interface NativeBinding {
   readonly options: NativeOptions;
   readonly tcpInfo: NativeTcpInfo;
   readonly queues: NativeQueues;
+  readonly rawIo: NativeRawIo;
+  readonly poll: NativePoll;
 }
 
 const packageRoot = path.join(__dirname, '..');

@@ -4,7 +4,7 @@ import { openSync, closeSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as sockctl from '../src/index.js';
 import { native } from '../src/native.js';
-import { tcpPair, type TcpPair } from './helpers.js';
+import { GARBAGE_ARGS, tcpPair, thrownBy, type TcpPair } from './helpers.js';
 
 let pair: TcpPair | undefined;
 afterEach(async () => {
@@ -98,29 +98,11 @@ describe('the native layer refuses garbage on its own', () => {
     ['tcpInfo', native.tcpInfo.tcpInfo as never],
     ['queues', native.queues.queues as never],
   ];
-  const garbage: unknown[][] = [
-    [],
-    [undefined],
-    ['1'],
-    [-1],
-    [1.5],
-    [Number.NaN],
-    [2 ** 31],
-    [{}],
-    [999_999, 'x', 'y', 'z', 'w'],
-    [999_999, Number.NaN, Infinity, -Infinity, 1e300],
-    [999_999, {}, [], null, undefined],
-  ];
   it.each(fns)('%s throws TypeError/RangeError with a code for every garbage call', (_name, fn) => {
-    for (const args of garbage) {
-      let thrown: unknown;
-      try {
-        fn(...args);
-      } catch (error) {
-        thrown = error;
-      }
+    for (const args of GARBAGE_ARGS) {
+      const thrown = thrownBy(fn, args);
       expect(thrown, JSON.stringify(args)).toBeInstanceOf(Error);
-      expect((thrown as { code?: unknown }).code, JSON.stringify(args)).toMatch(/^(ERR_[A-Z_]+|E[A-Z]+)$/);
+      expect(thrown?.code, JSON.stringify(args)).toMatch(/^(ERR_[A-Z_]+|E[A-Z]+)$/);
     }
     // Called with a foreign `this`, as node-usb's abuse test does.
     expect(() => fn.call({}, 'x')).toThrow(coded('ERR_INVALID_ARG_TYPE'));

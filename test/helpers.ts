@@ -81,3 +81,28 @@ export function timeWaitCount(port: number): number {
 
 export const tlsKey = readFileSync(new URL('./fixtures/localhost-key.pem', import.meta.url));
 export const tlsCert = readFileSync(new URL('./fixtures/localhost-cert.pem', import.meta.url));
+
+/** Argument lists no native function may accept: each call must throw a coded error. */
+export const GARBAGE_ARGS: unknown[][] = [
+  [],
+  [undefined],
+  ['1'],
+  [-1],
+  [1.5],
+  [Number.NaN],
+  [2 ** 31],
+  [{}],
+  [999_999, 'x', 'y', 'z', 'w'],
+  [999_999, Number.NaN, Infinity, -Infinity, 1e300],
+  [999_999, {}, [], null, undefined],
+];
+
+/** What `fn(...args)` threw, or undefined when it returned. */
+export function thrownBy(fn: (...args: unknown[]) => unknown, args: unknown[]): { code?: unknown } | undefined {
+  try {
+    fn(...args);
+  } catch (error) {
+    return error as { code?: unknown };
+  }
+  return undefined;
+}

@@ -1,0 +1,34 @@
+// Per-environment state of the addon (napi_set_instance_data), so each worker_threads
+// environment has its own: the fds this library opened there and its readiness waits.
+#ifndef SOCKCTL_INSTANCE_H_
+#define SOCKCTL_INSTANCE_H_
+
+#include <napi.h>
+
+#include <unordered_set>
+
+namespace sockctl {
+
+struct PollState;
+
+struct Instance {
+  // Only these fds may be read, written, polled or closed by rawIo/poll: any other fd belongs
+  // to someone else (a net.Socket's belongs to libuv).
+  std::unordered_set<int> owned_fds;
+  // Null once the environment's cleanup has closed the poll handles.
+  PollState* poll = nullptr;
+
+  // Closes whatever sockets are still open when the environment goes away (a terminated
+  // worker), so they do not outlive it.
+  ~Instance();
+};
+
+// This environment's instance, created on first use.
+Instance& GetInstance(Napi::Env env);
+
+// An fd argument that must be one this library opened in this environment.
+int OwnedFdArg(const Napi::CallbackInfo& info, size_t index);
+
+}  // namespace sockctl
+
+#endif  // SOCKCTL_INSTANCE_H_
