@@ -24,7 +24,13 @@
             "native/options.cc",
             "native/tcp_info.cc",
             "native/queues.cc",
-            "native/core/options.cc"
+            "native/filter.cc",
+            "native/diag.cc",
+            "native/netns.cc",
+            "native/core/options.cc",
+            "native/core/filter.cc",
+            "native/core/diag.cc",
+            "native/core/netns.cc"
           ]
         }, {
           "sources": [

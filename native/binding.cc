@@ -1,6 +1,9 @@
 // Registers each concern's exports; nothing else lives here.
 #include <napi.h>
 
+#include "diag.h"
+#include "filter.h"
+#include "netns.h"
 #include "options.h"
 #include "queues.h"
 #include "tcp_info.h"
@@ -9,6 +12,9 @@ static Napi::Object InitSockctl(Napi::Env env, Napi::Object exports) {
   exports.Set("options", sockctl::InitOptions(env));
   exports.Set("tcpInfo", sockctl::InitTcpInfo(env));
   exports.Set("queues", sockctl::InitQueues(env));
+  exports.Set("filter", sockctl::InitFilter(env));
+  exports.Set("diag", sockctl::InitDiag(env));
+  exports.Set("netns", sockctl::InitNetns(env));
   return exports;
 }
 
