@@ -28,4 +28,6 @@ export {
   type TcpState,
 } from './tcp-info.js';
 export { systemError, type SocketSystemError } from './errors.js';
+export { blackhole, canBlackhole, unblackhole, type PrivilegeError, type ProbeResult } from './blackhole.js';
+export { canKill, kill, socketCookie } from './kill.js';
 export { type SocketLike } from './handle.js';

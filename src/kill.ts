@@ -1,0 +1,87 @@
+/**
+ * The kernel's ECONNABORTED: destroying a socket from outside through netlink sock_diag
+ * (SOCK_DESTROY, what `ss -K` sends), matched by its 4-tuple and its own SO_COOKIE.
+ */
+import { Server, type Socket } from 'node:net';
+import { explainPermission, type ProbeResult } from './blackhole.js';
+import { invalidArgType, systemError } from './errors.js';
+import { fdOf, type OwnedSocket, type SocketLike } from './handle.js';
+import { native } from './native.js';
+
+const KILL_EPERM =
+  "SOCK_DESTROY needs CAP_NET_ADMIN over the socket's network namespace. Run as root, grant " +
+  'the process CAP_NET_ADMIN, or run it inside an unprivileged user + network namespace: ' +
+  '`sockctl-netns -- <command>` or runInNetns() from sockctl (util-linux `unshare -Urn`).';
+
+const KILL_EOPNOTSUPP =
+  'this kernel cannot destroy sockets: it was built without CONFIG_INET_DIAG_DESTROY ' +
+  '(SOCK_DESTROY answers EOPNOTSUPP).';
+
+function explain(error: unknown): unknown {
+  const e = error as Error & { code?: unknown };
+  if (e instanceof Error && e.code === 'EOPNOTSUPP') {
+    e.message = `sock_diag EOPNOTSUPP: ${KILL_EOPNOTSUPP}`;
+  }
+  return explainPermission(error, KILL_EPERM);
+}
+
+/**
+ * Asks the kernel to destroy the connection (netlink `SOCK_DESTROY` with the socket's 4-tuple
+ * and its own `SO_COOKIE`): the kernel aborts it as `ss -K` would — it sends RST to the peer,
+ * moves the socket to CLOSE and records ECONNABORTED, so the owner's next operation fails
+ * ECONNABORTED and the peer's fails ECONNRESET. On a net.Socket, Node emits 'error' with code
+ * ECONNABORTED (syscall 'read') and then 'close'; the fd stays Node's and Node closes it.
+ *
+ * @remarks The cookie makes the request exact: it can only destroy the socket it was given,
+ * never another one that holds (or later reuses) the same addresses. Needs CAP_NET_ADMIN over
+ * the socket's network namespace — inside a user + network namespace ({@link runInNetns}) too —
+ * and a kernel built with CONFIG_INET_DIAG_DESTROY. Errors: `EPERM` (`syscall` `'sock_diag'`,
+ * `request` `'SOCK_DESTROY'`, `missing` `'CAP_NET_ADMIN'`), `EOPNOTSUPP` (kernel without
+ * the feature), `ENOENT` (no such socket in this network namespace), `ENOTCONN` (`syscall`
+ * `'getpeername'`: the socket has no peer — not connected, already reset or killed),
+ * `ERR_SOCKET_CLOSED` for a destroyed net.Socket. Listening sockets are refused. Probe with
+ * {@link canKill}. See sock_diag(7), ss(8) `--kill`,
+ * https://man7.org/linux/man-pages/man7/sock_diag.7.html
+ */
+export function kill(socket: Socket | OwnedSocket): void {
+  if (socket instanceof Server) {
+    throw invalidArgType('socket', 'a connection, not a net.Server', socket);
+  }
+  const fd = fdOf(socket);
+  try {
+    native.diag.destroy(fd);
+  } catch (error) {
+    throw explain(error);
+  }
+}
+
+/**
+ * Reads `SO_COOKIE`: the kernel's 64-bit id of the socket, unique within its network namespace
+ * for as long as the namespace lives. The same number `ss -e` prints as `sk:` (in hex).
+ *
+ * @remarks Linux ≥ 4.13 for TCP sockets. See socket(7) `SO_COOKIE`.
+ */
+export function socketCookie(socket: SocketLike): bigint {
+  return native.diag.cookie(fdOf(socket));
+}
+
+/**
+ * Probes whether {@link kill} can work here: opens a throwaway connection on 127.0.0.1,
+ * destroys its client end with SOCK_DESTROY and closes everything. The answer comes from the
+ * running kernel: `{ ok: false, code: 'EPERM' }` without CAP_NET_ADMIN, `'EOPNOTSUPP'` on a
+ * kernel without CONFIG_INET_DIAG_DESTROY, `'ENETUNREACH'` when loopback is down.
+ *
+ * @remarks See sock_diag(7).
+ */
+export function canKill(): ProbeResult {
+  const [errno, step] = native.diag.probeDestroy();
+  if (errno === 0) return { ok: true };
+  const { code } = systemError(errno, step);
+  let reason: string;
+  if (code === 'EPERM') reason = KILL_EPERM;
+  else if (code === 'EOPNOTSUPP') reason = KILL_EOPNOTSUPP;
+  else if (step !== 'sock_diag') {
+    reason = `${step} ${code}: could not set up a throwaway connection on 127.0.0.1 to probe (is lo up?).`;
+  } else reason = `sock_diag ${code}: the kernel refused SOCK_DESTROY on a throwaway socket.`;
+  return { ok: false, code, reason };
+}
