@@ -30,4 +30,5 @@ export {
 export { systemError, type SocketSystemError } from './errors.js';
 export { blackhole, canBlackhole, unblackhole, type PrivilegeError, type ProbeResult } from './blackhole.js';
 export { canKill, kill, socketCookie } from './kill.js';
+export { canUseNetns, loopbackUp, netnsCommand, runInNetns, type NetnsOptions } from './userns.js';
 export { type SocketLike } from './handle.js';
