@@ -3,7 +3,7 @@
 // (the kernel's real timeouts and kill work). The children run the built library (dist/, which
 // `npm test` builds first) through test/fixtures/privilege-child.cjs.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,12 +18,16 @@ const CLI = path.join(ROOT, 'dist', 'netns-cli.js');
 const NOBODY = ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--inh-caps=-all'];
 const CHILD_TIMEOUT_MS = 30_000;
 
-const isRoot = process.getuid?.() === 0;
+// Root of the initial user namespace only: inside `unshare -U`, uid 0 cannot become 65534,
+// which is not mapped there. The initial namespace maps all 2^32 - 1 ids onto themselves.
+const isRoot =
+  process.getuid?.() === 0 &&
+  readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295';
 const built = existsSync(path.join(ROOT, 'dist', 'index.js'));
 const netns = canUseNetns();
-const noRoot = isRoot ? '' : ' (skipped: switching to uid 65534 needs root)';
+const noRoot = isRoot ? '' : ' (skipped: switching to uid 65534 needs root of the initial user namespace)';
 const noNetns = netns.ok ? '' : ` (skipped: ${netns.reason})`;
-if (!isRoot) console.log('uid 65534 tests skipped: switching uid needs root');
+if (!isRoot) console.log('uid 65534 tests skipped: switching uid needs root of the initial user namespace');
 if (!netns.ok) console.log(`namespace tests skipped: ${netns.reason}`);
 
 interface Fields {
@@ -69,7 +73,7 @@ describe('netnsCommand', () => {
 describe.skipIf(!netns.ok || !built)(`sockctl-netns CLI${noNetns}`, () => {
   it('passes the exit status through; 127 for a missing command; 2 without one', () => {
     expect(run(process.execPath, [CLI, '--', 'sh', '-c', 'exit 7']).status).toBe(7);
-    expect(run(process.execPath, [CLI, '--', 'sockctl-no-such-command']).status).toBe(127);
+    expect(run(process.execPath, [CLI, '--', '/nonexistent/sockctl-no-such-command']).status).toBe(127);
     expect(run(process.execPath, [CLI]).status).toBe(2);
     expect(run(process.execPath, [CLI, '--help']).status).toBe(0);
   });
