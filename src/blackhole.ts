@@ -3,45 +3,14 @@
  * socket, so the other side of the connection meets real retransmission timeouts.
  */
 import { fdOf, type SocketLike } from './handle.js';
-import { systemError, type SocketSystemError } from './errors.js';
+import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, systemError, type ProbeResult } from './errors.js';
 import { native } from './native.js';
-
-/** The answer of a privilege probe: `ok`, or why not (`code` is the kernel's errno name). */
-export interface ProbeResult {
-  ok: boolean;
-  /** The errno name the probe met (`'EPERM'`), absent when `ok`. */
-  code?: string;
-  /** What is missing and what to do about it, absent when `ok`. */
-  reason?: string;
-}
-
-/** A SystemError of a privileged operation, naming the privilege it lacked. */
-export interface PrivilegeError extends SocketSystemError {
-  /** The capability the kernel asked for (`'CAP_NET_ADMIN'`), set for EPERM. */
-  missing?: string;
-}
-
-const NETNS_WAY_OUT =
-  'Run as root, grant the process CAP_NET_ADMIN, or run it inside an unprivileged user + ' +
-  'network namespace, where the capability is held over the namespace: ' +
-  '`sockctl-netns -- <command>` or runInNetns() from sockctl (util-linux `unshare -Urn`, ' +
-  'loopback brought up).';
 
 const BLACKHOLE_EPERM =
   'attaching a socket filter (SO_ATTACH_FILTER) to a TCP socket needs CAP_NET_ADMIN in the ' +
   "socket's network namespace on current kernels (stable 6.1 from 6.1.176, 6.12, 6.18; older " +
   'kernels allowed it unprivileged, so this can start failing after a kernel update). ' +
-  NETNS_WAY_OUT;
-
-/** Rewrites an EPERM from the kernel into the same error with a message saying what is missing. */
-export function explainPermission(error: unknown, what: string): unknown {
-  const e = error as PrivilegeError;
-  if (e instanceof Error && e.code === 'EPERM') {
-    e.message = `${e.syscall} EPERM: ${what}`;
-    e.missing = 'CAP_NET_ADMIN';
-  }
-  return error;
-}
+  HOW_TO_GET_CAP_NET_ADMIN;
 
 /**
  * Attaches a drop-all classic BPF filter (one instruction, `ret #0`) with `SO_ATTACH_FILTER`:
@@ -73,7 +42,8 @@ export function blackhole(socket: SocketLike): void {
  * retransmissions the peer is still sending are answered.
  *
  * @remarks Throws ENOENT (`syscall` `'setsockopt'`, `option` `'SO_DETACH_FILTER'`) when no
- * filter is attached. A connection whose timeout already fired stays dead. See socket(7).
+ * filter is attached. A connection whose timeout already fired stays dead. See socket(7),
+ * https://man7.org/linux/man-pages/man7/socket.7.html
  */
 export function unblackhole(socket: SocketLike): void {
   native.filter.detachFilter(fdOf(socket));
@@ -85,7 +55,7 @@ export function unblackhole(socket: SocketLike): void {
  * the uid.
  *
  * @remarks `{ ok: false, code: 'EPERM', reason }` without CAP_NET_ADMIN on current kernels.
- * See socket(7) `SO_ATTACH_FILTER`.
+ * See socket(7) `SO_ATTACH_FILTER`, https://man7.org/linux/man-pages/man7/socket.7.html
  */
 export function canBlackhole(): ProbeResult {
   const [errno, syscall] = native.filter.probeDropAll(4);

@@ -27,8 +27,8 @@ export {
   type TcpInfo,
   type TcpState,
 } from './tcp-info.js';
-export { systemError, type SocketSystemError } from './errors.js';
-export { blackhole, canBlackhole, unblackhole, type PrivilegeError, type ProbeResult } from './blackhole.js';
+export { systemError, type PrivilegeError, type ProbeResult, type SocketSystemError } from './errors.js';
+export { blackhole, canBlackhole, unblackhole } from './blackhole.js';
 export { canKill, kill, socketCookie } from './kill.js';
 export { canUseNetns, loopbackUp, netnsCommand, runInNetns, type NetnsOptions } from './userns.js';
 export { type SocketLike } from './handle.js';

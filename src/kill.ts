@@ -3,15 +3,11 @@
  * (SOCK_DESTROY, what `ss -K` sends), matched by its 4-tuple and its own SO_COOKIE.
  */
 import { Server, type Socket } from 'node:net';
-import { explainPermission, type ProbeResult } from './blackhole.js';
-import { invalidArgType, systemError } from './errors.js';
+import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, invalidArgType, systemError, type ProbeResult } from './errors.js';
 import { fdOf, type OwnedSocket, type SocketLike } from './handle.js';
 import { native } from './native.js';
 
-const KILL_EPERM =
-  "SOCK_DESTROY needs CAP_NET_ADMIN over the socket's network namespace. Run as root, grant " +
-  'the process CAP_NET_ADMIN, or run it inside an unprivileged user + network namespace: ' +
-  '`sockctl-netns -- <command>` or runInNetns() from sockctl (util-linux `unshare -Urn`).';
+const KILL_EPERM = "SOCK_DESTROY needs CAP_NET_ADMIN over the socket's network namespace. " + HOW_TO_GET_CAP_NET_ADMIN;
 
 const KILL_EOPNOTSUPP =
   'this kernel cannot destroy sockets: it was built without CONFIG_INET_DIAG_DESTROY ' +
@@ -59,7 +55,8 @@ export function kill(socket: Socket | OwnedSocket): void {
  * Reads `SO_COOKIE`: the kernel's 64-bit id of the socket, unique within its network namespace
  * for as long as the namespace lives. The same number `ss -e` prints as `sk:` (in hex).
  *
- * @remarks Linux ≥ 4.13 for TCP sockets. See socket(7) `SO_COOKIE`.
+ * @remarks Linux ≥ 4.13 for TCP sockets. See socket(7) `SO_COOKIE`,
+ * https://man7.org/linux/man-pages/man7/socket.7.html
  */
 export function socketCookie(socket: SocketLike): bigint {
   return native.diag.cookie(fdOf(socket));
@@ -71,7 +68,9 @@ export function socketCookie(socket: SocketLike): bigint {
  * running kernel: `{ ok: false, code: 'EPERM' }` without CAP_NET_ADMIN, `'EOPNOTSUPP'` on a
  * kernel without CONFIG_INET_DIAG_DESTROY, `'ENETUNREACH'` when loopback is down.
  *
- * @remarks See sock_diag(7).
+ * @remarks Needs 127.0.0.1 reachable (lo up): in a fresh network namespace it answers
+ * ENETUNREACH until {@link loopbackUp}. See sock_diag(7),
+ * https://man7.org/linux/man-pages/man7/sock_diag.7.html
  */
 export function canKill(): ProbeResult {
   const [errno, step] = native.diag.probeDestroy();

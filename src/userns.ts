@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import path from 'node:path';
-import { invalidArgType } from './errors.js';
+import { invalidArgType, type ProbeResult } from './errors.js';
 import { native } from './native.js';
 
 /** Options for {@link runInNetns}. */
@@ -37,7 +37,8 @@ function validateCommand(command: unknown, args: unknown): asserts args is reado
  * --map-root-user --net -- <node> netns-exec.js <command> <args…>`. For callers that spawn
  * the process themselves (a CLI, a test runner).
  *
- * @remarks See {@link runInNetns}.
+ * @remarks See {@link runInNetns} and unshare(1),
+ * https://man7.org/linux/man-pages/man1/unshare.1.html
  */
 export function netnsCommand(
   command: string,
@@ -84,9 +85,10 @@ export function runInNetns(command: string, args: readonly string[] = [], option
 /**
  * Whether {@link runInNetns} can work here: runs `unshare -Urn true` and reports its failure.
  *
- * @remarks Spawns a process synchronously (bounded to 10 s). See unshare(1).
+ * @remarks Spawns a process synchronously (bounded to 10 s). See unshare(1),
+ * https://man7.org/linux/man-pages/man1/unshare.1.html
  */
-export function canUseNetns(unshare = 'unshare'): { ok: boolean; reason?: string } {
+export function canUseNetns(unshare = 'unshare'): ProbeResult {
   const result = spawnSync(unshare, ['--user', '--map-root-user', '--net', '--', 'true'], {
     encoding: 'utf8',
     timeout: 10_000,
@@ -104,7 +106,7 @@ export function canUseNetns(unshare = 'unshare'): { ok: boolean; reason?: string
  *
  * @remarks Needs CAP_NET_ADMIN over the namespace; throws a Node-shaped error (`syscall`
  * `'ioctl'`, `request` `'SIOCSIFFLAGS'`, `code` `'EPERM'`) otherwise. Already up: no change.
- * See netdevice(7).
+ * See netdevice(7), https://man7.org/linux/man-pages/man7/netdevice.7.html
  */
 export function loopbackUp(): void {
   native.netns.loopbackUp();

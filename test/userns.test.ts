@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { canUseNetns, netnsCommand } from '../src/index.js';
+import { canUseNetns, netnsCommand, type ProbeResult } from '../src/index.js';
 import { NETNS_EXEC } from '../src/userns.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -83,6 +83,21 @@ describe.skipIf(!netns.ok || !built)(`sockctl-netns CLI${noNetns}`, () => {
     const out = run(process.execPath, [CLI, '--', process.execPath, '-e', script]);
     expect(out.status, out.stderr).toBe(0);
     expect(JSON.parse(out.stdout)).toEqual(['lo']);
+  });
+});
+
+describe.skipIf(!netns.ok || !built)(`a bare unshare -Urn, before lo is up${noNetns}`, () => {
+  it('canKill says ENETUNREACH until loopbackUp(); the filter probe needs no network', () => {
+    const script =
+      `const s = require(${JSON.stringify(path.join(ROOT, 'dist', 'index.js'))});` +
+      'const before = s.canKill(); const filter = s.canBlackhole(); s.loopbackUp(); s.loopbackUp();' +
+      'console.log(JSON.stringify({ before, filter, after: s.canKill() }))';
+    const out = run('unshare', ['--user', '--map-root-user', '--net', '--', process.execPath, '-e', script]);
+    expect(out.status, out.stderr).toBe(0);
+    const r = JSON.parse(out.stdout) as { before: ProbeResult; filter: ProbeResult; after: ProbeResult };
+    expect(r.before).toMatchObject({ ok: false, code: 'ENETUNREACH' });
+    expect(r.filter).toEqual({ ok: true });
+    expect(r.after).toEqual({ ok: true });
   });
 });
 
