@@ -90,6 +90,27 @@ describe.skipIf(!probe.ok).each(HOSTS)(`kill on %s${skipReason}`, (host) => {
   });
 });
 
+describe.skipIf(!probe.ok)(`kill on an IPv6 socket with IPv4-mapped addresses${skipReason}`, () => {
+  it('an IPv4 client accepted by an IPv6 listener (::ffff:127.0.0.1) is found and destroyed', async () => {
+    const listener = net.createServer();
+    listener.listen(0, '::ffff:127.0.0.1');
+    await once(listener, 'listening');
+    try {
+      const accepted = once(listener, 'connection') as Promise<[net.Socket]>;
+      const client = net.connect({ host: '127.0.0.1', port: (listener.address() as net.AddressInfo).port });
+      const [[server]] = await Promise.all([accepted, once(client, 'connect')]);
+      expect(server.localAddress).toBe('::ffff:127.0.0.1');
+      const owner = nextError(server);
+      const peer = nextError(client);
+      kill(server);
+      expect(await owner).toMatchObject({ code: 'ECONNABORTED', syscall: 'read' });
+      expect(await peer).toMatchObject({ code: 'ECONNRESET', syscall: 'read' });
+    } finally {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    }
+  });
+});
+
 // The exactness of kill() rests on the kernel checking idiag_cookie. Another program (Python)
 // sends SOCK_DESTROY for the same 4-tuple, first with a wrong cookie, then with SO_COOKIE.
 const DESTROYER = String.raw`

@@ -11,7 +11,8 @@
 namespace sockctl::core {
 namespace {
 
-// BPF_RET | BPF_K with k = 0: accept 0 bytes, i.e. drop the packet.
+// BPF_RET | BPF_K with k = 0: accept 0 bytes, i.e. drop the packet. Not const because
+// sock_fprog.filter is a non-const pointer; the kernel only copies it.
 sock_filter kDropAll[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
 
 }  // namespace
