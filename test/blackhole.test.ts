@@ -4,8 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   blackhole,
   canBlackhole,
+  constants,
   queues,
   setKeepAlive,
+  setOption,
   setUserTimeout,
   tcpInfo,
   unblackhole,
@@ -69,7 +71,10 @@ describe.skipIf(!probe.ok).each(HOSTS)(`blackhole on %s${skipReason}`, (host) =>
     expect(ms).toBeLessThan(6_000);
   });
 
-  it('connect to a blackholed listener with user timeout 700 ms → connect ETIMEDOUT', async () => {
+  // libuv creates the kernel socket inside connect(); the SYN is out before an option can be
+  // set, which is fine: the kernel reads the user timeout and TCP_SYNCNT each time the SYN
+  // timer fires.
+  async function connectToBlackholedListener(tune: (client: net.Socket) => void) {
     const listener = net.createServer();
     extra.push(listener);
     listener.listen(0, host);
@@ -78,9 +83,7 @@ describe.skipIf(!probe.ok).each(HOSTS)(`blackhole on %s${skipReason}`, (host) =>
     const start = performance.now();
     const client = net.connect({ host, port: (listener.address() as net.AddressInfo).port });
     extra.push(client);
-    const error = nextError(client, 5_000);
-    // libuv creates the kernel socket inside connect(); the SYN is out before the option is
-    // set, which is fine: the kernel checks the user timeout each time the SYN timer fires.
+    const error = nextError(client, 8_000);
     await until(() => {
       try {
         return fdOf(client) >= 0;
@@ -88,13 +91,27 @@ describe.skipIf(!probe.ok).each(HOSTS)(`blackhole on %s${skipReason}`, (host) =>
         return false;
       }
     }, 1_000);
-    setUserTimeout(client, 700);
+    tune(client);
     const seen = await error;
-    const ms = Math.round(performance.now() - start);
+    return { seen, ms: Math.round(performance.now() - start) };
+  }
+
+  it('connect to a blackholed listener with user timeout 700 ms → connect ETIMEDOUT', async () => {
+    const { seen, ms } = await connectToBlackholedListener((client) => setUserTimeout(client, 700));
     console.log(`[${host}] connect to blackholed listener, user timeout 700 ms → ${seen.code} after ${ms} ms`);
     expect(seen).toMatchObject({ code: 'ETIMEDOUT', errno: -110, syscall: 'connect' });
     expect(ms).toBeGreaterThanOrEqual(700);
     expect(ms).toBeLessThan(3_000);
+  });
+
+  it('connect to a blackholed listener with TCP_SYNCNT 1 → connect ETIMEDOUT at about 3 s', async () => {
+    const { seen, ms } = await connectToBlackholedListener((client) =>
+      setOption(client, constants.IPPROTO_TCP, constants.TCP_SYNCNT, 1),
+    );
+    console.log(`[${host}] connect to blackholed listener, TCP_SYNCNT 1 → ${seen.code} after ${ms} ms`);
+    expect(seen).toMatchObject({ code: 'ETIMEDOUT', errno: -110, syscall: 'connect' });
+    expect(ms).toBeGreaterThanOrEqual(2_500);
+    expect(ms).toBeLessThan(6_000);
   });
 
   it('unblackhole lets the retransmitted segment through', async () => {
