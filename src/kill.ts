@@ -13,10 +13,21 @@ const KILL_EOPNOTSUPP =
   'this kernel cannot destroy sockets: it was built without CONFIG_INET_DIAG_DESTROY ' +
   '(SOCK_DESTROY answers EOPNOTSUPP).';
 
+// Measured on Debian's 6.1 kernel booted without its modules: inet_diag and tcp_diag are
+// modules there, and without them every SOCK_DESTROY answers ENOENT, even for root.
+const KILL_NO_HANDLER =
+  'the kernel has no TCP handler for sock_diag: the inet_diag / tcp_diag modules are not ' +
+  'loaded and could not be loaded on demand (as root: `modprobe tcp_diag`).';
+
+const KILL_ENOENT =
+  'no socket with this 4-tuple and cookie in this network namespace, or ' + KILL_NO_HANDLER +
+  ' canKill() tells which.';
+
 function explain(error: unknown): unknown {
-  const e = error as Error & { code?: unknown };
-  if (e instanceof Error && e.code === 'EOPNOTSUPP') {
-    e.message = `sock_diag EOPNOTSUPP: ${KILL_EOPNOTSUPP}`;
+  const e = error as Error & { code?: unknown; syscall?: unknown };
+  if (e instanceof Error && e.syscall === 'sock_diag') {
+    if (e.code === 'EOPNOTSUPP') e.message = `sock_diag EOPNOTSUPP: ${KILL_EOPNOTSUPP}`;
+    if (e.code === 'ENOENT') e.message = `sock_diag ENOENT: ${KILL_ENOENT}`;
   }
   return explainPermission(error, KILL_EPERM);
 }
@@ -33,7 +44,8 @@ function explain(error: unknown): unknown {
  * the socket's network namespace — inside a user + network namespace ({@link runInNetns}) too —
  * and a kernel built with CONFIG_INET_DIAG_DESTROY. Errors: `EPERM` (`syscall` `'sock_diag'`,
  * `request` `'SOCK_DESTROY'`, `missing` `'CAP_NET_ADMIN'`), `EOPNOTSUPP` (kernel without
- * the feature), `ENOENT` (no such socket in this network namespace), `ENOTCONN` (`syscall`
+ * the feature), `ENOENT` (no such socket in this network namespace — or no TCP sock_diag
+ * handler: inet_diag / tcp_diag not loaded; {@link canKill} tells which), `ENOTCONN` (`syscall`
  * `'getpeername'`: the socket has no peer — not connected, already reset or killed),
  * `ERR_SOCKET_CLOSED` for a destroyed net.Socket. Listening sockets are refused. Probe with
  * {@link canKill}. See sock_diag(7), ss(8) `--kill`,
@@ -66,7 +78,8 @@ export function socketCookie(socket: SocketLike): bigint {
  * Probes whether {@link kill} can work here: opens a throwaway connection on 127.0.0.1,
  * destroys its client end with SOCK_DESTROY and closes everything. The answer comes from the
  * running kernel: `{ ok: false, code: 'EPERM' }` without CAP_NET_ADMIN, `'EOPNOTSUPP'` on a
- * kernel without CONFIG_INET_DIAG_DESTROY, `'ENETUNREACH'` when loopback is down.
+ * kernel without CONFIG_INET_DIAG_DESTROY, `'ENOENT'` when the kernel has no TCP sock_diag
+ * handler (inet_diag / tcp_diag modules not loaded), `'ENETUNREACH'` when loopback is down.
  *
  * @remarks Needs 127.0.0.1 reachable (lo up): in a fresh network namespace it answers
  * ENETUNREACH until {@link loopbackUp}. See sock_diag(7),
@@ -79,6 +92,8 @@ export function canKill(): ProbeResult {
   let reason: string;
   if (code === 'EPERM') reason = KILL_EPERM;
   else if (code === 'EOPNOTSUPP') reason = KILL_EOPNOTSUPP;
+  // The throwaway socket certainly exists: ENOENT can only mean the handler is missing.
+  else if (code === 'ENOENT' && step === 'sock_diag') reason = KILL_NO_HANDLER;
   else if (step !== 'sock_diag') {
     reason = `${step} ${code}: could not set up a throwaway connection on 127.0.0.1 to probe (is lo up?).`;
   } else reason = `sock_diag ${code}: the kernel refused SOCK_DESTROY on a throwaway socket.`;
