@@ -27,8 +27,14 @@
             "native/instance.cc",
             "native/raw_io.cc",
             "native/poll.cc",
+            "native/core/raw_io.cc",
+            "native/filter.cc",
+            "native/diag.cc",
+            "native/netns.cc",
             "native/core/options.cc",
-            "native/core/raw_io.cc"
+            "native/core/filter.cc",
+            "native/core/diag.cc",
+            "native/core/netns.cc"
           ]
         }, {
           "sources": [

@@ -1,6 +1,9 @@
 // Registers each concern's exports; nothing else lives here.
 #include <napi.h>
 
+#include "diag.h"
+#include "filter.h"
+#include "netns.h"
 #include "options.h"
 #include "poll.h"
 #include "queues.h"
@@ -13,6 +16,9 @@ static Napi::Object InitSockctl(Napi::Env env, Napi::Object exports) {
   exports.Set("queues", sockctl::InitQueues(env));
   exports.Set("rawIo", sockctl::InitRawIo(env));
   exports.Set("poll", sockctl::InitPoll(env));
+  exports.Set("filter", sockctl::InitFilter(env));
+  exports.Set("diag", sockctl::InitDiag(env));
+  exports.Set("netns", sockctl::InitNetns(env));
   return exports;
 }
 

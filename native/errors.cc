@@ -22,6 +22,13 @@ Napi::Error SystemError(Napi::Env env, int err, const char* syscall) {
   return error;
 }
 
+Napi::Array ErrnoResult(Napi::Env env, int err, const char* step) {
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, err));
+  out.Set(1u, Napi::String::New(env, err == 0 ? "" : step));
+  return out;
+}
+
 Napi::TypeError ArgTypeError(Napi::Env env, const char* name, const char* expected) {
   Napi::TypeError error = Napi::TypeError::New(
       env, std::string("The \"") + name + "\" argument must be " + expected);

@@ -14,6 +14,10 @@ const char* ErrnoName(int err);
 // Error with code, errno (negative, as Node reports it), syscall and message "syscall CODE".
 Napi::Error SystemError(Napi::Env env, int err, const char* syscall);
 
+// An errno returned as data rather than thrown (probes, where a refusal is the answer):
+// [errno (positive, 0 = success), step that failed ("" on success)].
+Napi::Array ErrnoResult(Napi::Env env, int err, const char* step);
+
 // TypeError with code ERR_INVALID_ARG_TYPE.
 Napi::TypeError ArgTypeError(Napi::Env env, const char* name, const char* expected);
 

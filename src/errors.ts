@@ -94,3 +94,35 @@ export function validateInteger(value: unknown, name: string, min: number, max: 
   }
   return value;
 }
+
+/** The answer of a privilege probe: `ok`, or why not (`code` is the kernel's errno name). */
+export interface ProbeResult {
+  ok: boolean;
+  /** The errno name the probe met (`'EPERM'`), absent when `ok`. */
+  code?: string;
+  /** What is missing and what to do about it, absent when `ok`. */
+  reason?: string;
+}
+
+/** A SystemError of a privileged operation, naming the privilege it lacked. */
+export interface PrivilegeError extends SocketSystemError {
+  /** The capability the kernel asked for (`'CAP_NET_ADMIN'`), set for EPERM. */
+  missing?: string;
+}
+
+/** The ways to CAP_NET_ADMIN, for the messages of privileged operations. */
+export const HOW_TO_GET_CAP_NET_ADMIN =
+  'Run as root, grant the process CAP_NET_ADMIN, or run it inside an unprivileged user + ' +
+  'network namespace, where the capability is held over the namespace: ' +
+  '`sockctl-netns -- <command>` or runInNetns() from sockctl (util-linux `unshare -Urn`, ' +
+  'loopback brought up).';
+
+/** Rewrites an EPERM from the kernel into the same error with a message saying what is missing. */
+export function explainPermission(error: unknown, what: string): unknown {
+  const e = error as PrivilegeError;
+  if (e instanceof Error && e.code === 'EPERM') {
+    e.message = `${e.syscall} EPERM: ${what}`;
+    e.missing = 'CAP_NET_ADMIN';
+  }
+  return error;
+}

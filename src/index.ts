@@ -37,5 +37,8 @@ export {
   type TraceOption,
   type WaitOptions,
 } from './raw-socket.js';
-export { systemError, type SocketSystemError } from './errors.js';
+export { systemError, type PrivilegeError, type ProbeResult, type SocketSystemError } from './errors.js';
+export { blackhole, canBlackhole, unblackhole } from './blackhole.js';
+export { canKill, kill, socketCookie } from './kill.js';
+export { canUseNetns, loopbackUp, netnsCommand, runInNetns, type NetnsOptions } from './userns.js';
 export { type SocketLike } from './handle.js';

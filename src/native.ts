@@ -94,12 +94,41 @@ export interface NativePoll {
   readonly constants: NativePollConstants;
 }
 
+export interface NativeFilter {
+  /** SO_ATTACH_FILTER with the one-instruction program `ret #0`. */
+  attachDropAll(fd: number): void;
+  /** SO_DETACH_FILTER; ENOENT when no filter is attached. */
+  detachFilter(fd: number): void;
+  /**
+   * Attaches the drop-all filter to a throwaway TCP socket of IPv`family`:
+   * [errno (0 = allowed), failing syscall ('' when allowed)].
+   */
+  probeDropAll(family: 4 | 6): [number, string];
+}
+
+export interface NativeDiag {
+  /** SOCK_DESTROY for the socket's own 4-tuple and SO_COOKIE. */
+  destroy(fd: number): void;
+  /** SO_COOKIE. */
+  cookie(fd: number): bigint;
+  /** Destroys the client end of a throwaway 127.0.0.1 connection: [errno (0 = allowed), step]. */
+  probeDestroy(): [number, string];
+}
+
+export interface NativeNetns {
+  /** Sets IFF_UP on `lo` in the calling process's network namespace. */
+  loopbackUp(): void;
+}
+
 export interface NativeBinding {
   readonly options: NativeOptions;
   readonly tcpInfo: NativeTcpInfo;
   readonly queues: NativeQueues;
   readonly rawIo: NativeRawIo;
   readonly poll: NativePoll;
+  readonly filter: NativeFilter;
+  readonly diag: NativeDiag;
+  readonly netns: NativeNetns;
 }
 
 const packageRoot = path.join(__dirname, '..');

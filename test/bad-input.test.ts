@@ -30,6 +30,10 @@ const CONTROLS: Array<[string, (s: unknown) => unknown]> = [
   ['queues', (s) => sockctl.queues(s as net.Socket)],
   ['getOption', (s) => sockctl.getOption(s as net.Socket, 6, 1)],
   ['setOption', (s) => sockctl.setOption(s as net.Socket, 6, 1, 1)],
+  ['blackhole', (s) => sockctl.blackhole(s as net.Socket)],
+  ['unblackhole', (s) => sockctl.unblackhole(s as net.Socket)],
+  ['kill', (s) => sockctl.kill(s as net.Socket)],
+  ['socketCookie', (s) => sockctl.socketCookie(s as net.Socket)],
 ];
 
 const NOT_SOCKETS: unknown[] = [undefined, null, 3, '3', {}, [], { fd: 3 }, { _handle: { fd: 0 } }, Symbol('s'), () => {}];
@@ -97,6 +101,11 @@ describe('the native layer refuses garbage on its own', () => {
     ['takeError', native.options.takeError as never],
     ['tcpInfo', native.tcpInfo.tcpInfo as never],
     ['queues', native.queues.queues as never],
+    ['attachDropAll', native.filter.attachDropAll as never],
+    ['detachFilter', native.filter.detachFilter as never],
+    ['probeDropAll', native.filter.probeDropAll as never],
+    ['destroy', native.diag.destroy as never],
+    ['cookie', native.diag.cookie as never],
   ];
   it.each(fns)('%s throws TypeError/RangeError with a code for every garbage call', (_name, fn) => {
     for (const args of GARBAGE_ARGS) {
@@ -122,5 +131,56 @@ describe('the native layer refuses garbage on its own', () => {
     expect(() => native.options.getOption(fd, 6, 1)).toThrow(
       expect.objectContaining({ code: 'EBADF', errno: -9, syscall: 'getsockopt' }),
     );
+  });
+
+  it('the argument-less probe ignores garbage and answers [errno, step]', () => {
+    const answer = (native.diag.probeDestroy as (...args: unknown[]) => unknown)('x', {}, -1);
+    expect(answer).toEqual([expect.any(Number), expect.any(String)]);
+  });
+
+  it('filters and SOCK_DESTROY on fds that are not TCP sockets fail with the kernel errno', () => {
+    const fd = openSync('/dev/null', 'r');
+    try {
+      expect(() => native.filter.attachDropAll(fd)).toThrow(
+        expect.objectContaining({ code: 'ENOTSOCK', errno: -88, syscall: 'setsockopt', option: 'SO_ATTACH_FILTER' }),
+      );
+      expect(() => native.diag.destroy(fd)).toThrow(expect.objectContaining({ code: 'ENOTSOCK', syscall: 'getsockopt' }));
+      expect(() => native.diag.cookie(fd)).toThrow(expect.objectContaining({ code: 'ENOTSOCK', option: 'SO_COOKIE' }));
+    } finally {
+      closeSync(fd);
+    }
+    const udp = dgram.createSocket('udp4');
+    udp.bind(0, '127.0.0.1');
+    return new Promise<void>((resolve, reject) => {
+      udp.once('listening', () => {
+        try {
+          // dgram keeps its libuv handle on `_handle` too; only an option read, never I/O.
+          const udpFd = (udp as unknown as { _handle: { fd: number } })._handle.fd;
+          expect(() => native.diag.destroy(udpFd)).toThrow(
+            expect.objectContaining({ code: 'EPROTONOSUPPORT', syscall: 'getsockopt' }),
+          );
+          resolve();
+        } catch (error) {
+          reject(error);
+        } finally {
+          udp.close();
+        }
+      });
+    });
+  });
+});
+
+describe('the namespace helper refuses garbage', () => {
+  it.each([
+    ['netnsCommand(1)', () => sockctl.netnsCommand(1 as never)],
+    ["netnsCommand('')", () => sockctl.netnsCommand('')],
+    ["netnsCommand('a', 'b')", () => sockctl.netnsCommand('a', 'b' as never)],
+    ["netnsCommand('a', [1])", () => sockctl.netnsCommand('a', [1] as never)],
+    ["netnsCommand('a', [], '')", () => sockctl.netnsCommand('a', [], '')],
+    ['runInNetns(null)', () => sockctl.runInNetns(null as never)],
+    ["runInNetns('a', {})", () => sockctl.runInNetns('a', {} as never)],
+    ["runInNetns('a', [], null)", () => sockctl.runInNetns('a', [], null as never)],
+  ])('%s throws ERR_INVALID_ARG_TYPE before spawning', (_label, call) => {
+    expect(call).toThrow(coded('ERR_INVALID_ARG_TYPE', 'TypeError'));
   });
 });

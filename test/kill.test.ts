@@ -1,0 +1,175 @@
+import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { canKill, kill, socketCookie } from '../src/index.js';
+import { HOSTS, nextError, tcpPair, type TcpPair } from './helpers.js';
+
+const probe = canKill();
+const skipReason = probe.ok ? '' : ` (skipped: ${probe.code}: ${probe.reason})`;
+if (!probe.ok) console.log(`kill tests skipped: ${probe.code}: ${probe.reason}`);
+
+let pairs: TcpPair[] = [];
+afterEach(async () => {
+  for (const p of pairs.splice(0)) await p.close();
+});
+async function newPair(host: (typeof HOSTS)[number] = '127.0.0.1'): Promise<TcpPair> {
+  const p = await tcpPair(host);
+  pairs.push(p);
+  return p;
+}
+
+describe('canKill', () => {
+  it('answers from the running kernel: ok, or EPERM / EOPNOTSUPP with a reason', () => {
+    if (probe.ok) expect(probe).toEqual({ ok: true });
+    else expect(['EPERM', 'EOPNOTSUPP', 'ENETUNREACH']).toContain(probe.code);
+  });
+});
+
+describe('socketCookie', () => {
+  it.each(HOSTS)('is a distinct, stable bigint per kernel socket (%s)', async (host) => {
+    const a = await newPair(host);
+    const cookies = [socketCookie(a.client), socketCookie(a.server), socketCookie(a.listener)];
+    for (const c of cookies) expect(typeof c).toBe('bigint');
+    expect(new Set(cookies).size).toBe(3);
+    expect(socketCookie(a.client)).toBe(cookies[0]);
+  });
+});
+
+describe.skipIf(!probe.ok).each(HOSTS)(`kill on %s${skipReason}`, (host) => {
+  it("the owner's net.Socket emits ECONNABORTED, the peer's ECONNRESET", async () => {
+    const p = await newPair(host);
+    const owner = nextError(p.client);
+    const peer = nextError(p.server);
+    // Not events.once: it rejects on the 'error' that comes first.
+    const ownerClosed = new Promise<boolean>((resolve) => p.client.once('close', resolve));
+    kill(p.client);
+    const [ownerError, peerError, hadError] = await Promise.all([owner, peer, ownerClosed]);
+    console.log(`[${host}] kill(client): owner ${ownerError.code}/${ownerError.syscall}, peer ${peerError.code}/${peerError.syscall}`);
+    expect(ownerError).toMatchObject({ code: 'ECONNABORTED', errno: -103, syscall: 'read' });
+    expect(peerError).toMatchObject({ code: 'ECONNRESET', errno: -104, syscall: 'read' });
+    expect(hadError).toBe(true);
+  });
+
+  it('works on the accepted side too', async () => {
+    const p = await newPair(host);
+    const owner = nextError(p.server);
+    const peer = nextError(p.client);
+    kill(p.server);
+    expect(await owner).toMatchObject({ code: 'ECONNABORTED', syscall: 'read' });
+    expect(await peer).toMatchObject({ code: 'ECONNRESET', syscall: 'read' });
+  });
+
+  it('hits only the socket it was given: another connection on the same listener lives on', async () => {
+    const p = await newPair(host);
+    const other = net.connect({ host, port: p.port });
+    const [accepted] = (await once(p.listener, 'connection')) as [net.Socket];
+    if (!other.remotePort) await once(other, 'connect');
+    const owner = nextError(p.client);
+    const peer = nextError(p.server);
+    kill(p.client);
+    await Promise.all([owner, peer]);
+    const echoed = once(accepted, 'data');
+    other.write('still here');
+    expect(String((await echoed)[0])).toBe('still here');
+    other.destroy();
+    accepted.destroy();
+  });
+
+  it('a socket the kernel already killed: ENOTCONN from getpeername; once Node closed it: ERR_SOCKET_CLOSED', async () => {
+    const p = await newPair(host);
+    const owner = nextError(p.client);
+    const peer = nextError(p.server);
+    kill(p.client);
+    // Node has not run its read callback yet: the fd is open, the kernel socket is dead.
+    expect(() => kill(p.client)).toThrow(
+      expect.objectContaining({ code: 'ENOTCONN', errno: -107, syscall: 'getpeername' }),
+    );
+    await Promise.all([owner, peer]);
+    expect(() => kill(p.client)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_CLOSED' }));
+  });
+});
+
+describe.skipIf(!probe.ok)(`kill on an IPv6 socket with IPv4-mapped addresses${skipReason}`, () => {
+  it('an IPv4 client accepted by an IPv6 listener (::ffff:127.0.0.1) is found and destroyed', async () => {
+    const listener = net.createServer();
+    listener.listen(0, '::ffff:127.0.0.1');
+    await once(listener, 'listening');
+    try {
+      const accepted = once(listener, 'connection') as Promise<[net.Socket]>;
+      const client = net.connect({ host: '127.0.0.1', port: (listener.address() as net.AddressInfo).port });
+      const [[server]] = await Promise.all([accepted, once(client, 'connect')]);
+      expect(server.localAddress).toBe('::ffff:127.0.0.1');
+      const owner = nextError(server);
+      const peer = nextError(client);
+      kill(server);
+      expect(await owner).toMatchObject({ code: 'ECONNABORTED', syscall: 'read' });
+      expect(await peer).toMatchObject({ code: 'ECONNRESET', syscall: 'read' });
+    } finally {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    }
+  });
+});
+
+// The exactness of kill() rests on the kernel checking idiag_cookie. Another program (Python)
+// sends SOCK_DESTROY for the same 4-tuple, first with a wrong cookie, then with SO_COOKIE.
+const DESTROYER = String.raw`
+import socket, struct, sys
+fam, src, sport, dst, dport, cookie = sys.argv[1:7]
+fam = socket.AF_INET if fam == '4' else socket.AF_INET6
+def addr(a):
+    raw = socket.inet_pton(fam, a)
+    return raw + b'\0' * (16 - len(raw))
+cookie = int(cookie)
+sockid = struct.pack('!HH', int(sport), int(dport)) + addr(src) + addr(dst) + struct.pack('=III', 0, cookie & 0xffffffff, cookie >> 32)
+body = struct.pack('=BBBBI', fam, socket.IPPROTO_TCP, 0, 0, 0xffffffff) + sockid
+SOCK_DESTROY, NLM_F_REQUEST, NLM_F_ACK = 21, 1, 4
+msg = struct.pack('=IHHII', 16 + len(body), SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, 1, 0) + body
+nl = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 4)
+nl.sendto(msg, (0, 0))
+answer = nl.recv(4096)
+print(-struct.unpack('=i', answer[16:20])[0])
+`;
+
+function destroyFromOutside(socket: net.Socket, cookie: bigint): number {
+  const out = spawnSync(
+    'python3',
+    [
+      '-c',
+      DESTROYER,
+      socket.localFamily === 'IPv4' ? '4' : '6',
+      socket.localAddress!,
+      String(socket.localPort),
+      socket.remoteAddress!,
+      String(socket.remotePort),
+      String(cookie),
+    ],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
+  if (out.status !== 0) throw new Error(`python3 failed: ${out.stderr}`);
+  return Number(out.stdout.trim());
+}
+
+describe.skipIf(!probe.ok).each(HOSTS)(`SOCK_DESTROY checks the cookie (%s)${skipReason}`, (host) => {
+  it('a wrong cookie: ENOENT and the socket lives on; its own cookie: destroyed', async () => {
+    const p = await newPair(host);
+    const cookie = socketCookie(p.client);
+    expect(destroyFromOutside(p.client, cookie ^ 1n)).toBe(2); // ENOENT
+    const echoed = once(p.server, 'data');
+    p.client.write('alive');
+    expect(String((await echoed)[0])).toBe('alive');
+    const owner = nextError(p.client);
+    const peer = nextError(p.server);
+    expect(destroyFromOutside(p.client, cookie)).toBe(0);
+    expect(await owner).toMatchObject({ code: 'ECONNABORTED' });
+    expect(await peer).toMatchObject({ code: 'ECONNRESET' });
+  });
+});
+
+describe('kill refuses what is not a connection', () => {
+  it('a net.Server: ERR_INVALID_ARG_TYPE; a socket that never connected: ERR_SOCKET_NOT_CONNECTED', async () => {
+    const p = await newPair();
+    expect(() => kill(p.listener as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' }));
+    expect(() => kill(new net.Socket())).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_NOT_CONNECTED' }));
+  });
+});

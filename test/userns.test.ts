@@ -1,0 +1,160 @@
+// The privileged features as an unprivileged user: once as uid 65534 on the host (the kernel
+// refuses, and the errors say why), once as uid 65534 inside the namespace runInNetns() makes
+// (the kernel's real timeouts and kill work). The children run the built library (dist/, which
+// `npm test` builds first) through test/fixtures/privilege-child.cjs.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { canUseNetns, netnsCommand, type ProbeResult } from '../src/index.js';
+import { NETNS_EXEC } from '../src/userns.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.join(HERE, '..');
+const CHILD = path.join(HERE, 'fixtures', 'privilege-child.cjs');
+const CLI = path.join(ROOT, 'dist', 'netns-cli.js');
+const NOBODY = ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--inh-caps=-all'];
+const CHILD_TIMEOUT_MS = 30_000;
+
+// Root of the initial user namespace only: inside `unshare -U`, uid 0 cannot become 65534,
+// which is not mapped there. The initial namespace maps all 2^32 - 1 ids onto themselves.
+const isRoot =
+  process.getuid?.() === 0 &&
+  readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295';
+const built = existsSync(path.join(ROOT, 'dist', 'index.js'));
+const netns = canUseNetns();
+const noRoot = isRoot ? '' : ' (skipped: switching to uid 65534 needs root of the initial user namespace)';
+const noNetns = netns.ok ? '' : ` (skipped: ${netns.reason})`;
+if (!isRoot) console.log('uid 65534 tests skipped: switching uid needs root of the initial user namespace');
+if (!netns.ok) console.log(`namespace tests skipped: ${netns.reason}`);
+
+interface Fields {
+  code?: string;
+  errno?: number;
+  syscall?: string;
+  option?: string;
+  request?: string;
+  missing?: string;
+  ms?: number;
+}
+interface ChildReport {
+  uid: number;
+  canBlackhole: { ok: boolean; code?: string; reason?: string };
+  canKill: { ok: boolean; code?: string; reason?: string };
+  blackhole: Record<string, Fields & { ok?: boolean }>;
+  userTimeout: Record<string, Fields>;
+  kill: Record<string, Fields & { owner?: Fields; peer?: Fields }>;
+}
+
+function run(command: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const out = spawnSync(command, args, { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS, cwd: '/' });
+  if (out.error) throw out.error;
+  return { status: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+function report(command: string, args: string[]): ChildReport {
+  const out = run(command, args);
+  // A child that cannot read the worktree or the addon fails here, with its stderr shown.
+  expect(out.status, out.stderr).toBe(0);
+  return JSON.parse(out.stdout) as ChildReport;
+}
+
+describe('netnsCommand', () => {
+  it('wraps the command in unshare -Urn and the script that brings lo up', () => {
+    expect(netnsCommand('node', ['x.js', '--flag'])).toEqual({
+      command: 'unshare',
+      args: ['--user', '--map-root-user', '--net', '--', process.execPath, NETNS_EXEC, 'node', 'x.js', '--flag'],
+    });
+  });
+});
+
+describe.skipIf(!netns.ok || !built)(`sockctl-netns CLI${noNetns}`, () => {
+  it('passes the exit status through; 127 for a missing command; 2 without one', () => {
+    expect(run(process.execPath, [CLI, '--', 'sh', '-c', 'exit 7']).status).toBe(7);
+    expect(run(process.execPath, [CLI, '--', '/nonexistent/sockctl-no-such-command']).status).toBe(127);
+    expect(run(process.execPath, [CLI]).status).toBe(2);
+    expect(run(process.execPath, [CLI, '--help']).status).toBe(0);
+  });
+
+  it('inside, lo is up and the host network is absent', () => {
+    const script = "const os=require('os');console.log(JSON.stringify(Object.keys(os.networkInterfaces())))";
+    const out = run(process.execPath, [CLI, '--', process.execPath, '-e', script]);
+    expect(out.status, out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout)).toEqual(['lo']);
+  });
+});
+
+describe.skipIf(!netns.ok || !built)(`a bare unshare -Urn, before lo is up${noNetns}`, () => {
+  it('canKill says ENETUNREACH until loopbackUp(); the filter probe needs no network', () => {
+    const script =
+      `const s = require(${JSON.stringify(path.join(ROOT, 'dist', 'index.js'))});` +
+      'const before = s.canKill(); const filter = s.canBlackhole(); s.loopbackUp(); s.loopbackUp();' +
+      'console.log(JSON.stringify({ before, filter, after: s.canKill() }))';
+    const out = run('unshare', ['--user', '--map-root-user', '--net', '--', process.execPath, '-e', script]);
+    expect(out.status, out.stderr).toBe(0);
+    const r = JSON.parse(out.stdout) as { before: ProbeResult; filter: ProbeResult; after: ProbeResult };
+    expect(r.before).toMatchObject({ ok: false, code: 'ENETUNREACH' });
+    expect(r.filter).toEqual({ ok: true });
+    expect(r.after).toEqual({ ok: true });
+  });
+});
+
+describe.skipIf(!isRoot || !built)(`uid 65534 without a namespace${noRoot}`, () => {
+  it('the probes say EPERM and both features throw EPERM naming CAP_NET_ADMIN', () => {
+    const r = report('setpriv', [...NOBODY, process.execPath, CHILD]);
+    console.log(`uid ${r.uid}: canBlackhole ${JSON.stringify(r.canBlackhole.code)}, canKill ${JSON.stringify(r.canKill.code)}`);
+    expect(r.uid).toBe(65534);
+    expect(r.canBlackhole).toMatchObject({ ok: false, code: 'EPERM' });
+    expect(r.canBlackhole.reason).toContain('CAP_NET_ADMIN');
+    expect(r.canKill).toMatchObject({ ok: false, code: 'EPERM' });
+    for (const host of ['127.0.0.1', '::1']) {
+      expect(r.blackhole[host]).toEqual({
+        name: 'Error',
+        code: 'EPERM',
+        errno: -1,
+        syscall: 'setsockopt',
+        option: 'SO_ATTACH_FILTER',
+        missing: 'CAP_NET_ADMIN',
+      });
+      expect(r.kill[host]).toEqual({
+        name: 'Error',
+        code: 'EPERM',
+        errno: -1,
+        syscall: 'sock_diag',
+        request: 'SOCK_DESTROY',
+        missing: 'CAP_NET_ADMIN',
+      });
+      expect(r.userTimeout[host]).toBeUndefined();
+    }
+  });
+});
+
+describe.skipIf(!netns.ok || !built)(`${isRoot ? 'uid 65534' : 'this user'} inside runInNetns()${noNetns}`, () => {
+  it('blackhole gives the real user-timeout ETIMEDOUT, kill gives ECONNABORTED / ECONNRESET', () => {
+    // The built netnsCommand: its NETNS_EXEC is a .js file next to it, which src/ has not.
+    const dist = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'index.js')) as { netnsCommand: typeof netnsCommand };
+    const argv = dist.netnsCommand(process.execPath, [CHILD]);
+    const r = isRoot
+      ? report('setpriv', [...NOBODY, argv.command, ...argv.args])
+      : report(argv.command, argv.args);
+    console.log(
+      `uid ${r.uid} in namespace: canBlackhole ${r.canBlackhole.ok}, canKill ${r.canKill.ok}, ` +
+        `user timeout 500 ms → ${r.userTimeout['127.0.0.1']?.code} after ${r.userTimeout['127.0.0.1']?.ms} ms ` +
+        `(::1: ${r.userTimeout['::1']?.ms} ms)`,
+    );
+    // uid 0 is the caller's uid mapped inside the user namespace.
+    expect(r.uid).toBe(0);
+    expect(r.canBlackhole).toEqual({ ok: true });
+    expect(r.canKill).toEqual({ ok: true });
+    for (const host of ['127.0.0.1', '::1']) {
+      expect(r.blackhole[host]).toEqual({ ok: true });
+      expect(r.userTimeout[host]).toMatchObject({ code: 'ETIMEDOUT', errno: -110, syscall: 'read' });
+      expect(r.userTimeout[host].ms).toBeGreaterThanOrEqual(500);
+      expect(r.userTimeout[host].ms).toBeLessThan(3_000);
+      expect(r.kill[host].owner).toMatchObject({ code: 'ECONNABORTED', errno: -103, syscall: 'read' });
+      expect(r.kill[host].peer).toMatchObject({ code: 'ECONNRESET', errno: -104, syscall: 'read' });
+    }
+  });
+});
