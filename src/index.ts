@@ -42,3 +42,23 @@ export { blackhole, canBlackhole, unblackhole } from './blackhole.js';
 export { canKill, kill, socketCookie } from './kill.js';
 export { canUseNetns, loopbackUp, netnsCommand, runInNetns, type NetnsOptions } from './userns.js';
 export { type SocketLike } from './handle.js';
+export {
+  End,
+  Scenario,
+  scenario,
+  Step,
+  timeWaitSockets,
+  type EndName,
+  type ScenarioEnds,
+  type Outcome,
+  type Requirement,
+  type RunOptions,
+  type ScenarioOptions,
+  type ScenarioResult,
+  type StepRecord,
+  type Verdict,
+} from './scenario.js';
+export { catalog, ERRNO_COVERAGE, type CatalogCase } from './catalog.js';
+export { runCatalog, type CaseRun, type CatalogRun, type CatalogOptions, type Environment } from './run-catalog.js';
+export { compareRuns, renderComparison, type Comparison } from './compare.js';
+export { NodeRecorder, type NodeView } from './node-view.js';

@@ -1,0 +1,152 @@
+/**
+ * Runs catalog cases on this kernel — all at once, so cases that wait on kernel timers overlap
+ * — and gathers the raw view, the Node view and the environment they ran in.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { catalog, BLACKHOLE, KILL, type CatalogCase } from './catalog.js';
+import type { RawFamily } from './raw-socket.js';
+import type { ScenarioResult } from './scenario.js';
+import type { NodeView } from './node-view.js';
+
+export interface CaseRun {
+  name: string;
+  family: RawFamily;
+  title: string;
+  expectation: string;
+  note?: string;
+  raw: ScenarioResult;
+  node?: NodeView;
+}
+
+export interface Environment {
+  kernel: string;
+  node: string;
+  platform: string;
+  uid: number | undefined;
+  /** Network-relevant capabilities in the effective set (from /proc/self/status). */
+  capabilities: string[];
+  /** Bytes of struct tcp_info this kernel fills. */
+  tcpInfoLength: number | undefined;
+  probes: Record<string, { ok: boolean; reason?: string }>;
+  families: RawFamily[];
+}
+
+export interface CatalogRun {
+  environment: Environment;
+  results: CaseRun[];
+  wallMs: number;
+}
+
+export interface CatalogOptions {
+  only?: string[];
+  families?: RawFamily[];
+  /** Called as each case finishes (for progress display). */
+  onProgress?(done: number, total: number, running: string[]): void;
+}
+
+/** Cases selected by name; unknown names throw a coded error listing the known ones. */
+export function selectCases(only: string[] | undefined): CatalogCase[] {
+  if (!only || only.length === 0) return catalog;
+  const unknown = only.filter((name) => !catalog.some((c) => c.name === name));
+  if (unknown.length > 0) {
+    throw Object.assign(new Error(`unknown case ${unknown.join(', ')}; known: ${catalog.map((c) => c.name).join(', ')}`), {
+      code: 'ERR_SOCKCTL_UNKNOWN_CASE',
+    });
+  }
+  return catalog.filter((c) => only.includes(c.name));
+}
+
+async function tcpInfoLength(): Promise<number | undefined> {
+  const { RawSocket } = await import('./raw-socket.js');
+  const { tcpInfo } = await import('./tcp-info.js');
+  const socket = RawSocket.create(4);
+  try {
+    return tcpInfo(socket).length;
+  } catch {
+    return undefined;
+  } finally {
+    socket.close();
+  }
+}
+
+const CAPABILITY_BITS: Record<string, number> = { CAP_NET_ADMIN: 12, CAP_NET_RAW: 13, CAP_SYS_ADMIN: 21, CAP_BPF: 39 };
+
+function effectiveCapabilities(): string[] {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8').match(/^CapEff:\s*([0-9a-f]+)/m);
+    const mask = BigInt(`0x${line?.[1] ?? '0'}`);
+    return Object.entries(CAPABILITY_BITS)
+      .filter(([, bit]) => (mask >> BigInt(bit)) & 1n)
+      .map(([name]) => name);
+  } catch {
+    return [];
+  }
+}
+
+export async function describeEnvironment(families: RawFamily[]): Promise<Environment> {
+  return {
+    kernel: os.release(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    uid: process.getuid?.(),
+    capabilities: effectiveCapabilities(),
+    tcpInfoLength: await tcpInfoLength(),
+    probes: { blackhole: BLACKHOLE.probe(), kill: KILL.probe() },
+    families,
+  };
+}
+
+async function runOne(c: CatalogCase, family: RawFamily): Promise<CaseRun> {
+  // Both views at once: a case's timers then overlap with its own Node view's.
+  const [raw, node] = await Promise.all([
+    c.run(family).catch(
+      (error: Error): ScenarioResult => ({
+        name: c.name,
+        family,
+        verdict: 'error',
+        reason: error.message,
+        steps: [],
+        expected: [],
+        actual: [],
+        durationMs: 0,
+      }),
+    ),
+    c.node?.(family).catch((error: Error): NodeView => ({ events: [`(node view failed: ${error.message})`], durationMs: 0 })),
+  ]);
+  return {
+    name: c.name,
+    family,
+    title: c.title,
+    expectation: c.expectation,
+    ...(c.note ? { note: c.note } : {}),
+    raw,
+    ...(node && raw.verdict !== 'skipped' ? { node } : {}),
+  };
+}
+
+/** Runs the selected cases on each family concurrently and returns them in catalog order. */
+export async function runCatalog(options: CatalogOptions = {}): Promise<CatalogRun> {
+  const families = options.families ?? [4, 6];
+  const cases = selectCases(options.only);
+  const started = performance.now();
+  const environment = await describeEnvironment(families);
+  const jobs = cases.flatMap((c) => families.map((family) => ({ c, family, label: `${c.name}/v${family}` })));
+  const running = new Set(jobs.map((j) => j.label));
+  let done = 0;
+  options.onProgress?.(0, jobs.length, [...running]);
+  const results = await Promise.all(
+    jobs.map(async ({ c, family, label }, index) => {
+      // Start the jobs one loop turn apart: their synchronous set-up (sockets, connects) then
+      // never adds up into one long stall of the event loop.
+      for (let turn = 0; turn < index; turn++) await new Promise((resolve) => setImmediate(resolve));
+      const result = await runOne(c, family);
+      running.delete(label);
+      done++;
+      options.onProgress?.(done, jobs.length, [...running]);
+      return result;
+    }),
+  );
+  return { environment, results, wallMs: Math.round(performance.now() - started) };
+}

@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { catalog } from '../src/catalog.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+describe('sockctl CLI', () => {
+  it('--list names every case', () => {
+    const out = run('--list');
+    expect(out.status).toBe(0);
+    for (const c of catalog) expect(out.stdout).toContain(c.name);
+  });
+
+  it('--json gives the environment and one object per case and family, with steps', () => {
+    const out = run('--json', '--only', 'unread-data-close', 'connect-refused');
+    expect(out.status, out.stderr).toBe(0);
+    const data = JSON.parse(out.stdout);
+    expect(data.environment).toMatchObject({ node: process.version, families: [4, 6] });
+    expect(data.environment.tcpInfoLength).toBeGreaterThanOrEqual(104);
+    expect(Object.keys(data.environment.probes)).toEqual(['blackhole', 'kill']);
+    expect(data.results.map((r: { name: string; family: number }) => `${r.name}/${r.family}`)).toEqual([
+      'unread-data-close/4',
+      'unread-data-close/6',
+      'connect-refused/4',
+      'connect-refused/6',
+    ]);
+    const first = data.results[0];
+    expect(first.raw.verdict).toBe('pass');
+    expect(first.raw.actual).toEqual(['ok', 'ok', 'ok', 'ECONNRESET', 'EPIPE', 'EOF']);
+    expect(first.node.errorCode).toBe('ECONNRESET');
+  });
+
+  it('prints the table with the verdicts and the errno coverage', () => {
+    const out = run('--only', 'connect-refused', '--family', '4');
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/connect-refused v4/);
+    expect(out.stdout).toMatch(/ECONNREFUSED/);
+    expect(out.stdout).toMatch(/EPROTO\s+not produced by Linux TCP/);
+    expect(out.stdout).toMatch(/1 passed, 0 failed, 0 skipped/);
+  });
+
+  it('--trace shows every step with its syscall and state', () => {
+    const out = run('--trace', '--only', 'close-wait-write', '--family', '6');
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/client\s+send\s+send\s+'x'\s+→ ok/);
+    expect(out.stdout).toMatch(/client\s+recv\s+recv\s+1 byte\s+→ EOF/);
+    expect(out.stdout).toMatch(/client=CLOSE_WAIT/);
+  });
+
+  it('usage errors exit 2', () => {
+    expect(run('--only', 'no-such-case').status).toBe(2);
+    expect(run('--family', '5').status).toBe(2);
+    expect(run('--bogus').status).toBe(2);
+  });
+});
