@@ -55,7 +55,8 @@ for major in "${majors[@]}"; do
     failed=1
   fi
   seconds=$((SECONDS - start))
-  tests=$(grep -E '^ +Tests ' "$log" | tail -1 | sed -E 's/^ +Tests +//')
+  # vitest colours its summary when CI is set, even into a file.
+  tests=$(sed -E 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^ +Tests ' | tail -1 | sed -E 's/^ +Tests +//' || true)
   tail -6 "$log"
   summary+=("Node $version: $result, tests: ${tests:-none reported}, ${seconds} s")
 done
