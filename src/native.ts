@@ -69,9 +69,9 @@ function load(): Loaded {
       'ERR_SOCKCTL_NO_BINARY',
       `sockctl: no native binary fits ${process.platform}-${process.arch} (Node ${process.version}, ` +
         `N-API). Prebuilds ship for linux-x64 (glibc). Elsewhere build from source: install a C++ ` +
-        `toolchain and Python, allow the package's install script (npm: "allowScripts" or ` +
-        `\`npm rebuild sockctl --ignore-scripts=false\`), or run \`npx node-gyp rebuild\` in ` +
-        `${packageRoot}.`,
+        `toolchain (g++, make) and Python, then allow the package's install script and rerun it ` +
+        `(npm 11: \`npm install-scripts approve sockctl && npm rebuild sockctl\`), or run ` +
+        `\`npx node-gyp rebuild\` in ${packageRoot}.`,
     );
     (error as Error & { cause?: unknown }).cause = cause;
     throw error;
