@@ -6,20 +6,25 @@
 //     PATH, CC/CXX=false), once as npm does by default (dependency scripts blocked) and once
 //     with install scripts allowed (node-gyp-build must find the prebuild and build nothing);
 //  3. `import { tcpInfo } from 'sockctl'` and `require('sockctl')` work there, and the binary
-//     mapped into the process is the shipped prebuild;
+//     mapped into the process is the shipped prebuild (on this Node and on each --node given);
 //  4. both resolve to typed declarations under tsc's node16 resolution (.mts and .cts);
 //  5. the CLI runs from the installed package (`npx sockctl --list`), once dist/cli.js exists.
-// Needs `npm run prebuild` first. Usage: node scripts/check-package.mjs [--keep]
+// Needs `npm run prebuild` first.
+// Usage: node scripts/check-package.mjs [--keep] [--node /path/to/other/node ...]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const smokeDir = path.join(root, 'scripts', 'package-smoke');
 const prebuild = 'prebuilds/linux-x64/sockctl.glibc.node';
-const keep = process.argv.includes('--keep');
+const { values: options } = parseArgs({
+  options: { keep: { type: 'boolean' }, node: { type: 'string', multiple: true } },
+});
+const nodes = [process.execPath, ...(options.node ?? []).map((file) => path.resolve(file))];
 
 function fail(message) {
   console.error(`check-package: FAIL: ${message}`);
@@ -137,15 +142,16 @@ function installAndRun(label, installArgs) {
   const shipped = fs.realpathSync(path.join(installed, prebuild));
 
   for (const file of fs.readdirSync(smokeDir)) fs.copyFileSync(path.join(smokeDir, file), path.join(app, file));
-  for (const script of ['esm.mjs', 'cjs.cjs']) {
-    const line = run('node', [script], { cwd: app, env }).stdout.trim();
+  for (const [node, script] of nodes.flatMap((node) => [[node, 'esm.mjs'], [node, 'cjs.cjs']])) {
+    const line = run(node, [script], { cwd: app, env }).stdout.trim();
     const result = JSON.parse(line);
     if (result.state !== 'ESTABLISHED') fail(`${label} ${script}: tcpInfo state ${result.state}`);
     if (result.binaries.length !== 1 || result.binaries[0] !== shipped) {
       fail(`${label} ${script}: mapped ${result.binaries.join(', ')}, not ${shipped}`);
     }
     if (result.sameAsRequire === false) fail(`${label} ${script}: import and require give different functions`);
-    console.log(`ok (${label}): ${line}`);
+    const version = run(node, ['--version'], { env }).stdout.trim();
+    console.log(`ok (${label}, Node ${version}): ${line}`);
   }
   return app;
 }
@@ -182,6 +188,6 @@ if (cliShipped) {
   console.log('cli: not checked: this tree has no src/cli.ts, so no dist/cli.js to run (npx sockctl --list)');
 }
 
-if (keep) console.log(`kept: ${work}`);
+if (options.keep) console.log(`kept: ${work}`);
 else fs.rmSync(work, { recursive: true, force: true });
 console.log('check-package: all checks passed');
