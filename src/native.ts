@@ -1,6 +1,6 @@
 /**
- * Loads the compiled addon (a prebuild from `prebuilds/`, else `build/Release`) with
- * node-gyp-build and types it. This interface is the whole contract with native/.
+ * Loads the compiled addon with node-gyp-build (a local `build/Release` if there is one, else a
+ * prebuild from `prebuilds/`) and types it. This interface is the whole contract with native/.
  */
 import path from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
@@ -133,22 +133,43 @@ export interface NativeBinding {
 
 const packageRoot = path.join(__dirname, '..');
 
-function load(): NativeBinding {
+interface Loaded {
+  readonly binding: NativeBinding;
+  readonly file: string;
+}
+
+function load(): Loaded {
+  if (process.platform !== 'linux') {
+    // The binary for other systems (native/unsupported.cc) only throws this; say it before
+    // node-gyp-build's "No native build was found" sends the user off to build one.
+    throw codedError(
+      'ERR_SOCKCTL_UNSUPPORTED_PLATFORM',
+      `sockctl supports Linux only (this is ${process.platform}-${process.arch})`,
+    );
+  }
   try {
-    return nodeGypBuild(packageRoot) as NativeBinding;
+    // resolve() before require: a test that refuses source builds (PREBUILDS_ONLY=1) checks
+    // which file was loaded.
+    const file = nodeGypBuild.resolve(packageRoot);
+    return { binding: require(file) as NativeBinding, file };
   } catch (cause) {
     const error = codedError(
       'ERR_SOCKCTL_NO_BINARY',
       `sockctl: no native binary fits ${process.platform}-${process.arch} (Node ${process.version}, ` +
         `N-API). Prebuilds ship for linux-x64 (glibc). Elsewhere build from source: install a C++ ` +
-        `toolchain and Python, allow the package's install script (npm: "allowScripts" or ` +
-        `\`npm rebuild sockctl --ignore-scripts=false\`), or run \`npx node-gyp rebuild\` in ` +
-        `${packageRoot}.`,
+        `toolchain (g++, make) and Python, then allow the package's install script and rerun it ` +
+        `(npm 11: \`npm install-scripts approve sockctl && npm rebuild sockctl\`), or run ` +
+        `\`npx node-gyp rebuild\` in ${packageRoot}.`,
     );
     (error as Error & { cause?: unknown }).cause = cause;
     throw error;
   }
 }
 
+const loaded = load();
+
 /** The loaded addon, shared by every module of this package. */
-export const native: NativeBinding = load();
+export const native: NativeBinding = loaded.binding;
+
+/** Absolute path of the loaded `.node` file: under `prebuilds/` or `build/`. */
+export const nativePath: string = loaded.file;

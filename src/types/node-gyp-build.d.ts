@@ -1,5 +1,12 @@
 declare module 'node-gyp-build' {
-  /** Loads the addon for `dir` (prebuilds/ first when no local build exists); unknown shape. */
+  /** Loads the addon for `dir` (a local build/ first, then prebuilds/); unknown shape. */
   function load(dir: string): unknown;
+  namespace load {
+    /**
+     * The path load() would require; throws when no binary fits. With PREBUILDS_ONLY set it
+     * skips build/ and looks only in prebuilds/.
+     */
+    function resolve(dir: string): string;
+  }
   export = load;
 }
