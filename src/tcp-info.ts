@@ -275,12 +275,17 @@ const decode = compileDecoder();
  * Decodes `length` bytes of a struct tcp_info (as filled by `tcpInfo(socket, buffer)`).
  * Fields past `length` are `undefined`.
  */
-export function decodeTcpInfo(bytes: ArrayBufferView, length: number = bytes.byteLength): TcpInfo {
+export function decodeTcpInfo(bytes: ArrayBufferView, length?: number): TcpInfo {
   if (!ArrayBuffer.isView(bytes)) throw invalidArgType('bytes', 'an ArrayBufferView', bytes);
+  const size = bytes.byteLength; // 0 once the buffer has been detached (transferred)
+  if (length === undefined) length = size;
   if (typeof length !== 'number') throw invalidArgType('length', 'of type number', length);
-  const usable = Math.min(Math.max(0, Math.trunc(length) || 0), bytes.byteLength);
-  return decode(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), usable);
+  const usable = Math.min(Math.max(0, Math.trunc(length) || 0), size);
+  // A DataView over a detached buffer throws; with nothing usable no field is read anyway.
+  return decode(usable === 0 ? emptyView : new DataView(bytes.buffer, bytes.byteOffset, size), usable);
 }
+
+const emptyView = new DataView(new ArrayBuffer(0));
 
 // The object path's own buffer: the kernel fills it and the decoder copies every field out
 // before returning, so one per module (per thread) serves every call without allocating.

@@ -1,0 +1,50 @@
+// Every exported function, the native binding's included, called with garbage in a child
+// process (test/reliability/hostile-child.mjs); the parent counts crashes and resumes after
+// each one, so one crash does not hide the next.
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runNode, summaryOf } from './reliability/child.js';
+
+const script = fileURLToPath(new URL('./reliability/hostile-child.mjs', import.meta.url));
+
+interface Summary {
+  targets: string[];
+  calls: number;
+  returned: number;
+  coded: number;
+  own: number;
+  uncoded: string[];
+  total: number;
+}
+
+describe('hostile input', () => {
+  it('no call crashes the process and every throw is an Error with a string code', async () => {
+    const crashes: string[] = [];
+    let start = 0;
+    let tried = 0;
+    let summary: Summary | undefined;
+    for (let attempt = 0; attempt < 20 && !summary; attempt++) {
+      const result = await runNode(script, ['--start', String(start)]);
+      const begun = result.stdout.split('\n').filter((l) => l.startsWith('B '));
+      tried += begun.length;
+      if (result.signal !== null) {
+        const last = begun.at(-1) ?? `B ${start} <before the first call>`;
+        crashes.push(`${result.signal}: ${last.slice(2)}`);
+        start = Number(last.split(' ')[1]) + 1;
+        continue;
+      }
+      expect(result.status, result.stderr.slice(-4000)).toBe(0);
+      summary = summaryOf<Summary>(result);
+    }
+    console.log(`hostile input: ${tried} calls tried on ${summary?.targets.length} functions, ${crashes.length} crashes`);
+    expect(crashes).toEqual([]);
+    expect(summary).toBeDefined();
+    expect(summary!.uncoded).toEqual([]);
+    expect(tried).toBeGreaterThanOrEqual(200);
+    // The walk found the native binding and the public API both.
+    expect(summary!.targets).toEqual(expect.arrayContaining(['sockctl.tcpInfo', 'sockctl.abort', 'native.tcpInfo.tcpInfo', 'native.options.setKeepAlive']));
+    // Garbage was refused with codes, and the hostile objects' own exceptions came back out.
+    expect(summary!.coded).toBeGreaterThan(1000);
+    expect(summary!.own).toBeGreaterThan(0);
+  });
+});
