@@ -6,13 +6,12 @@
 //
 // Writes bench/results.json; --json also prints it on stdout instead of the table.
 import { spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { closed, connectMany, listen } from '../test/reliability/loopback.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,35 +55,8 @@ function baseline(op, iterations) {
 }
 
 // --- loopback connections, the same kind the C program makes ---
-async function listener() {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return server;
-}
-
 async function pairs(server, count) {
-  const { port } = server.address();
-  const accepted = [];
-  const enough = new Promise((resolve) => {
-    const onConnection = (socket) => {
-      socket.on('error', () => {});
-      accepted.push(socket);
-      if (accepted.length === count) {
-        server.off('connection', onConnection);
-        resolve();
-      }
-    };
-    server.on('connection', onConnection);
-  });
-  const clients = [];
-  for (let i = 0; i < count; i++) {
-    const client = net.connect({ host: '127.0.0.1', port });
-    client.on('error', () => {});
-    clients.push(client);
-  }
-  await Promise.all(clients.map((c) => once(c, 'connect')));
-  await enough;
+  const { clients, accepted } = await connectMany(server, count);
   // Clients stop reading, so the RSTs they receive are not processed inside the timed part.
   for (const c of clients) c.pause();
   return { clients, servers: accepted };
@@ -102,7 +74,7 @@ function assertTime() {
 }
 
 // --- the cases ---
-const server = await listener();
+const server = await listen();
 const [{ clients: [client], servers: [peer] }] = [await pairs(server, 1)];
 const buffer = new Uint8Array(sockctl.TCP_INFO_SIZE);
 
@@ -136,11 +108,11 @@ async function resetRate(kind) {
   // Let the connection storm settle and collect its garbage so neither side pays for it.
   await new Promise((resolve) => setTimeout(resolve, 20));
   globalThis.gc();
-  const closed = Promise.all(servers.map((s) => once(s, 'close')));
+  const allClosed = Promise.all(servers.map(closed));
   const start = process.cpuUsage();
   if (kind === 'abort') for (const s of servers) sockctl.abort(s);
   else for (const s of servers) s.resetAndDestroy();
-  await closed;
+  await allClosed;
   const used = process.cpuUsage(start);
   const seconds = (used.user + used.system) / 1e6;
   for (const c of clients) c.destroy();

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tcpPair } from './loopback.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -59,19 +60,6 @@ walk(api, 'sockctl', targets, seen);
 walk(native, 'native', targets, seen);
 
 // ---------- garbage ----------
-async function tcpPair(host = '127.0.0.1') {
-  const server = net.createServer();
-  server.listen(0, host);
-  await once(server, 'listening');
-  const accepted = once(server, 'connection');
-  const client = net.connect(server.address().port, host);
-  client.on('error', () => {});
-  await once(client, 'connect');
-  const [peer] = await accepted;
-  peer.on('error', () => {});
-  return { client, peer, server };
-}
-
 const pairs = [];
 async function live() {
   const pair = await tcpPair(pairs.length % 2 ? '::1' : '127.0.0.1');

@@ -3,12 +3,11 @@
 // loopback connections opened and reset through abort() in batches, with the process's fd
 // count (/proc/self/fd), V8 heap and RSS taken after a full GC at checkpoints. Bounded in
 // count (argument, default 10,000) and time (90 s). Prints `S {json}`.
-import { once } from 'node:events';
 import { readdirSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { closed, connectMany, listen } from './loopback.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -32,35 +31,12 @@ async function checkpoint(done) {
   return { connections: done, fds: readdirSync('/proc/self/fd').length, heapUsedMB: mb(m.heapUsed), heapTotalMB: mb(m.heapTotal), rssMB: mb(m.rss) };
 }
 
-const server = net.createServer({ noDelay: true });
-server.listen(0, '127.0.0.1');
-await once(server, 'listening');
-const { port } = server.address();
+const server = await listen();
 
 // One batch: BATCH connections, each touched by the addon, then reset from alternating ends.
 async function batch(round) {
-  const accepted = [];
-  const all = new Promise((resolve) => {
-    const onConnection = (socket) => {
-      socket.on('error', () => {});
-      accepted.push(socket);
-      if (accepted.length === BATCH) {
-        server.off('connection', onConnection);
-        resolve();
-      }
-    };
-    server.on('connection', onConnection);
-  });
-  const clients = [];
-  for (let i = 0; i < BATCH; i++) {
-    const c = net.connect(port, '127.0.0.1');
-    c.on('error', () => {});
-    clients.push(c);
-  }
-  await Promise.all(clients.map((c) => once(c, 'connect')));
-  await all;
-  // Not events.once: it rejects on the 'error' (ECONNRESET) that precedes 'close' here.
-  const closed = [...clients, ...accepted].map((s) => new Promise((resolve) => s.once('close', resolve)));
+  const { clients, accepted } = await connectMany(server, BATCH);
+  const allClosed = [...clients, ...accepted].map(closed);
   for (let i = 0; i < BATCH; i++) {
     const [mine, theirs] = (round + i) % 2 ? [clients[i], accepted[i]] : [accepted[i], clients[i]];
     setKeepAlive(mine, { idle: 5_000, interval: 1_000, count: 3 });
@@ -68,7 +44,7 @@ async function batch(round) {
     abort(mine);
     theirs.resume(); // the RST ends it with ECONNRESET and closes it
   }
-  await Promise.all(closed);
+  await Promise.all(allClosed);
 }
 
 const points = [];

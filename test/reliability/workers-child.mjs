@@ -5,27 +5,14 @@
 import { once } from 'node:events';
 import { readdirSync, readlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { closed, tcpPair } from './loopback.mjs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 const require = createRequire(import.meta.url);
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { abort, setKeepAlive, tcpInfo } = require(path.join(root, 'dist/index.js'));
-
-async function tcpPair() {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection');
-  const client = net.connect(server.address().port, '127.0.0.1');
-  client.on('error', () => {});
-  await once(client, 'connect');
-  const [peer] = await accepted;
-  peer.on('error', () => {});
-  return { client, peer, server };
-}
 
 // Sockets this process holds. (Not all fds: worker start-up leaves a /dev/null and an
 // eventfd of Node's own behind.)
@@ -55,7 +42,7 @@ async function busy(rounds) {
       counts.tcpInfo += 2;
       counts.setKeepAlive++;
     }
-    const reset = new Promise((resolve) => client.once('close', resolve));
+    const reset = closed(client);
     abort(peer);
     counts.abort++;
     client.resume();
@@ -116,7 +103,7 @@ if (!isMainThread) {
   const mainState = tcpInfo(client).state;
   const counts = await Promise.all(results);
   await Promise.all(exited);
-  const reset = new Promise((resolve) => client.once('close', resolve));
+  const reset = closed(client);
   abort(peer);
   client.resume();
   await reset;
