@@ -23,6 +23,8 @@ const api = require(path.join(root, 'dist/index.js'));
 const { native } = require(path.join(root, 'dist/native.js'));
 
 const start = Number(process.argv[process.argv.indexOf('--start') + 1] || 0);
+// For the parent's own check that it sees crashes: die by SIGSEGV at this call index.
+const crashAt = process.argv.includes('--crash-at') ? Number(process.argv[process.argv.indexOf('--crash-at') + 1]) : -1;
 const OPTION_ONLY = /^(get|set|take)|^tcpInfo$|^queues$/;
 const DEADLINE = Date.now() + 60_000;
 
@@ -198,6 +200,7 @@ for (const target of targets) {
       const fresh = args.map((a) => (a === LIVE_SOCKET ? socketPair.client : a === LIVE_FD ? socketPair.client._handle.fd : a));
       line(`B ${i} ${target.label}${argsLabel} this=${thisName}`);
       let outcome = ['returned', '-'];
+      if (i === crashAt) process.kill(process.pid, 'SIGSEGV');
       try {
         if (target.isClass) Reflect.construct(target.fn, fresh);
         else Reflect.apply(target.fn, thisValue, fresh);
