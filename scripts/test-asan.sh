@@ -39,6 +39,8 @@ status=0
   # detect_leaks=0: Node is not built with LeakSanitizer in mind and exits with memory it
   # never frees; leaks are covered by test/leaks.test.ts (fd and heap/RSS growth) instead.
   export LD_PRELOAD="$libasan"
+  # Tells tests whose measure the sanitizers distort (RSS, in test/leaks.test.ts).
+  export SOCKCTL_SANITIZED=1
   export ASAN_OPTIONS="detect_leaks=0:log_path=$out/reports/asan:abort_on_error=1:allow_user_segv_handler=1"
   export UBSAN_OPTIONS="print_stacktrace=1:log_path=$out/reports/ubsan"
   # The benchmarks' C program is not part of this run; everything else is.

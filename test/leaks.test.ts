@@ -32,6 +32,8 @@ describe('leaks', () => {
     expect(after.heapUsedMB - before.heapUsedMB).toBeLessThan(1);
     // Nor does memory in all (the addon's native side included): measured +0.2 to +2 MB over
     // the 10,000 after the warm-up; a leak of 512 bytes per connection would add 5 MB.
-    expect(after.rssMB - before.rssMB).toBeLessThan(5);
+    // Not under AddressSanitizer (npm run test:asan): its quarantine keeps freed memory, up to
+    // 256 MB, so RSS grows there whatever the code does (+65 MB measured).
+    if (process.env.SOCKCTL_SANITIZED !== '1') expect(after.rssMB - before.rssMB).toBeLessThan(5);
   });
 });
