@@ -30,6 +30,9 @@ export function errnoName(errno: number): string {
 
 /** Builds a Node-shaped error from a positive errno value, e.g. `systemError(104, 'recv')`. */
 export function systemError(errno: number, syscall: string, option?: string): SocketSystemError {
+  validateInteger(errno, 'errno', 1, 2 ** 31 - 1);
+  if (typeof syscall !== 'string') throw invalidArgType('syscall', 'of type string', syscall);
+  if (option !== undefined && typeof option !== 'string') throw invalidArgType('option', 'of type string', option);
   const code = errnoName(-errno);
   const error = new Error(`${syscall} ${code}`) as SocketSystemError;
   error.errno = -errno;

@@ -43,11 +43,15 @@ function serverFd(server: Server): number {
 
 /** The fd of `target`, or a coded error saying why there is none. */
 export function fdOf(target: unknown, name = 'socket'): number {
+  // net.Socket first: it is what nearly every call passes, and the symbol lookup of isOwned
+  // walks its whole prototype chain to miss (bench/: ~90 ns of a ~130 ns fdOf).
+  if (target instanceof Socket) return socketFd(target);
   if (isOwned(target)) return target[kFd]();
   if (target instanceof Server) return serverFd(target);
-  if (!(target instanceof Socket)) {
-    throw invalidArgType(name, 'an instance of net.Socket, tls.TLSSocket, net.Server or RawSocket', target);
-  }
+  throw invalidArgType(name, 'an instance of net.Socket, tls.TLSSocket, net.Server or RawSocket', target);
+}
+
+function socketFd(target: Socket): number {
   if (target.destroyed) {
     throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');
   }

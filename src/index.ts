@@ -43,22 +43,21 @@ export { canKill, kill, socketCookie } from './kill.js';
 export { canUseNetns, loopbackUp, netnsCommand, runInNetns, type NetnsOptions } from './userns.js';
 export { type SocketLike } from './handle.js';
 export {
-  End,
-  Scenario,
   scenario,
-  Step,
   timeWaitSockets,
+  type End,
   type EndName,
-  type ScenarioEnds,
   type Outcome,
   type Requirement,
   type RunOptions,
+  type Scenario,
+  type ScenarioEnds,
   type ScenarioOptions,
   type ScenarioResult,
+  type Step,
   type StepRecord,
   type Verdict,
 } from './scenario.js';
 export { catalog, ERRNO_COVERAGE, type CatalogCase } from './catalog.js';
 export { runCatalog, type CaseRun, type CatalogRun, type CatalogOptions, type Environment } from './run-catalog.js';
-export { compareRuns, renderComparison, type Comparison } from './compare.js';
-export { NodeRecorder, type NodeView } from './node-view.js';
+export type { NodeView } from './node-view.js';

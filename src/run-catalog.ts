@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { catalog, BLACKHOLE, KILL, type CatalogCase } from './catalog.js';
+import { invalidArgType, invalidArgValue } from './errors.js';
 import type { RawFamily } from './raw-socket.js';
 import type { ScenarioResult } from './scenario.js';
 import type { NodeView } from './node-view.js';
@@ -48,6 +49,9 @@ export interface CatalogOptions {
 
 /** Cases selected by name; unknown names throw a coded error listing the known ones. */
 export function selectCases(only: string[] | undefined): CatalogCase[] {
+  if (only !== undefined && (!Array.isArray(only) || only.some((name) => typeof name !== 'string'))) {
+    throw invalidArgType('only', 'an array of case names', only);
+  }
   if (!only || only.length === 0) return catalog;
   const unknown = only.filter((name) => !catalog.some((c) => c.name === name));
   if (unknown.length > 0) {
@@ -128,7 +132,14 @@ async function runOne(c: CatalogCase, family: RawFamily): Promise<CaseRun> {
 
 /** Runs the selected cases on each family concurrently and returns them in catalog order. */
 export async function runCatalog(options: CatalogOptions = {}): Promise<CatalogRun> {
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
   const families = options.families ?? [4, 6];
+  if (!Array.isArray(families) || families.length === 0 || families.some((f) => f !== 4 && f !== 6)) {
+    throw invalidArgValue('options.families', 'a non-empty array of 4 and 6', families);
+  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw invalidArgType('options.onProgress', 'of type function', options.onProgress);
+  }
   const cases = selectCases(options.only);
   const started = performance.now();
   const environment = await describeEnvironment(families);

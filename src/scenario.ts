@@ -12,7 +12,7 @@ import { setKeepAlive, setLinger, setUserTimeout, setOption, type KeepAliveOptio
 import { tcpInfo, type TcpState } from './tcp-info.js';
 import { blackhole, unblackhole } from './blackhole.js';
 import { kill } from './kill.js';
-import { invalidArgType } from './errors.js';
+import { invalidArgType, invalidArgValue } from './errors.js';
 
 export type EndName = 'client' | 'server' | 'listener';
 
@@ -410,7 +410,10 @@ export class Scenario {
    * for a kernel error: a step that fails is data. Sockets are closed at the end.
    */
   async run(options: RunOptions = {}): Promise<ScenarioResult> {
+    if (!(this instanceof Scenario)) throw invalidArgType('this', 'a Scenario', this);
+    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
     const family = options.family ?? 4;
+    if (family !== 4 && family !== 6) throw invalidArgValue('options.family', '4 or 6', family);
     const started = performance.now();
     const base = { name: this.name, family, steps: [] as StepRecord[], expected: [] as Outcome[], actual: [] as Outcome[] };
     for (const requirement of this.options.requires ?? []) {
@@ -520,5 +523,13 @@ async function setUp(ctx: Context, setup: NonNullable<ScenarioOptions['setup']>)
 export function scenario(name: string, build: (ends: ScenarioEnds) => Step[], options: ScenarioOptions = {}): Scenario {
   if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
   if (typeof build !== 'function') throw invalidArgType('build', 'of type function', build);
+  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
+  const { setup, requires } = options;
+  if (setup !== undefined && !['connected', 'listening', 'closed-port'].includes(setup)) {
+    throw invalidArgValue('options.setup', "'connected', 'listening' or 'closed-port'", setup);
+  }
+  if (requires !== undefined && (!Array.isArray(requires) || requires.some((r) => typeof r?.probe !== 'function'))) {
+    throw invalidArgType('options.requires', 'an array of { name, probe() }', requires);
+  }
   return new Scenario(name, build, options);
 }

@@ -16,21 +16,23 @@ describe.each(HOSTS)('abort on a net.Socket (%s)', (host) => {
   it("the peer's next read fails ECONNRESET and no TIME_WAIT is left", async () => {
     pair = await tcpPair(host);
     const peerError = nextError(pair.client);
+    const clientPort = pair.client.localPort;
     abort(pair.server);
     const error = await peerError;
     expect(error).toMatchObject({ code: 'ECONNRESET', errno: -104, syscall: 'read' });
     expect(pair.server.destroyed).toBe(true);
-    expect(timeWaitCount(pair.port)).toBe(0);
+    expect(timeWaitCount(pair.port, clientPort)).toBe(0);
   });
 
   it('a plain destroy() (FIN) leaves TIME_WAIT: the baseline the abort test relies on', async () => {
     pair = await tcpPair(host);
+    const clientPort = pair.client.localPort;
     const closed = once(pair.client, 'close');
     pair.server.destroy();
     pair.client.end();
     await closed;
-    await until(() => timeWaitCount(pair!.port) === 1);
-    expect(timeWaitCount(pair.port)).toBe(1);
+    await until(() => timeWaitCount(pair!.port, clientPort) === 1);
+    expect(timeWaitCount(pair.port, clientPort)).toBe(1);
   });
 
   it('sets SO_LINGER {on, 0} before closing', async () => {
@@ -62,9 +64,10 @@ describe('abort on a tls.TLSSocket', () => {
     // Node's own API refuses TLS sockets here; abort() does not.
     expect(() => (serverSocket as unknown as net.Socket).resetAndDestroy()).toThrow();
     const clientError = nextError(client);
+    const clientPort = client.localPort;
     abort(serverSocket);
     expect(await clientError).toMatchObject({ code: 'ECONNRESET', syscall: 'read' });
-    expect(timeWaitCount(port)).toBe(0);
+    expect(timeWaitCount(port, clientPort)).toBe(0);
     client.destroy();
     server.close();
   });

@@ -6,6 +6,7 @@ describe('scenario DSL', () => {
   it('records each syscall, its errno and both ends\' TCP states', async () => {
     const result = await scenario('reset after a partial read, seen by a reader that shut down writing', ({ client, server }) => [
       client.shutdown('write').expect('ok'),
+      client.waitState('FIN_WAIT2').expect('ok'), // our FIN was acknowledged
       server.recv(10).expect('EOF'),
       server.send('hello').expect('ok'),
       client.recv(2).expect('ok'),
@@ -19,6 +20,7 @@ describe('scenario DSL', () => {
     const byOp = result.steps.map((s) => `${s.end}.${s.op}=${s.outcome}`);
     expect(byOp).toEqual([
       'client.shutdown=ok',
+      'client.waitState=ok',
       'server.recv=EOF',
       'server.send=ok',
       'client.recv=ok',
@@ -27,10 +29,10 @@ describe('scenario DSL', () => {
       'server.send=EPIPE',
       'server.recv=EOF',
     ]);
-    expect(result.steps[1].states).toMatchObject({ client: 'FIN_WAIT2', server: 'CLOSE_WAIT' });
-    expect(result.steps[3].bytes).toBe(2);
-    expect(result.steps[6]).toMatchObject({ errno: -32, syscall: 'send', matched: true });
-    expect(result.steps[7].states.server).toBe('CLOSE');
+    expect(result.steps[2].states).toMatchObject({ client: 'FIN_WAIT2', server: 'CLOSE_WAIT' });
+    expect(result.steps[4].bytes).toBe(2);
+    expect(result.steps[7]).toMatchObject({ errno: -32, syscall: 'send', matched: true });
+    expect(result.steps[8].states.server).toBe('CLOSE');
   });
 
   it('a wrong expectation makes a failing verdict that shows both sides', async () => {
