@@ -238,7 +238,7 @@ for (const target of targets) {
 // Promises settle within their own bounds (waits default to 5 s); give them 15 s at most.
 const settled = await Promise.race([
   Promise.all(settling),
-  new Promise((resolve) => setTimeout(() => resolve(null), 15_000)),
+  new Promise((resolve) => setTimeout(() => resolve(null), 15_000).unref()),
 ]);
 if (settled === null) throw new Error('hostile harness: promises did not settle within 15 s');
 for (const { label, late } of settled) {
