@@ -99,6 +99,8 @@ interface Ends {
 
 interface Context {
   ends: Ends;
+  /** The client's local port once connected: names the connection in the kernel's tables. */
+  clientPort?: number;
   family: RawFamily;
   host: string;
   port: number;
@@ -176,8 +178,11 @@ function quote(data: string | Uint8Array): string {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Sockets in TIME_WAIT whose local port is `port`, from the kernel's table in /proc/net. */
-export function timeWaitSockets(port: number): number {
+/**
+ * Sockets in TIME_WAIT whose local port is `port` (and, when given, whose remote port is
+ * `remotePort`), from the kernel's table in /proc/net/tcp and /proc/net/tcp6.
+ */
+export function timeWaitSockets(port: number, remotePort?: number): number {
   let count = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
@@ -187,11 +192,12 @@ export function timeWaitSockets(port: number): number {
       continue;
     }
     for (const line of text.split('\n').slice(1)) {
+      // cols[1] = local address:port, cols[2] = remote address:port (hex), cols[3] = state.
       const cols = line.trim().split(/\s+/);
-      // cols[1] = local address:port (hex), cols[3] = state (06 = TIME_WAIT).
-      if (cols.length > 3 && cols[3] === '06' && parseInt(cols[1].split(':').pop() ?? '', 16) === port) {
-        count++;
-      }
+      if (cols.length < 4 || cols[3] !== '06') continue;
+      const local = parseInt(cols[1].split(':').pop() ?? '', 16);
+      const remote = parseInt(cols[2].split(':').pop() ?? '', 16);
+      if (local === port && (remotePort === undefined || remote === remotePort)) count++;
     }
   }
   return count;
@@ -213,7 +219,9 @@ export class End {
     return this.step('connect', '', async (ctx) => {
       const socket = socketOf(ctx, this.name);
       const port = ctx.ends.closedPort ?? ctx.port;
-      return fromResult(await socket.connect(ctx.host, port, { timeout }));
+      const result = await socket.connect(ctx.host, port, { timeout });
+      if (result.ok) ctx.clientPort = socket.localAddress?.port;
+      return fromResult(result);
     });
   }
 
@@ -368,18 +376,19 @@ export class End {
   }
 
   /**
-   * Counts TIME_WAIT sockets on the listener's port in the kernel's table (/proc/net/tcp*);
-   * the outcome is the count. With an expectation it waits up to `timeout` ms for the count
+   * Counts TIME_WAIT sockets of this scenario's connection (the listener's port and the
+   * client's port) in the kernel's table (/proc/net/tcp*); the outcome is the count. With an expectation it waits up to `timeout` ms for the count
    * to reach it (the last ACK of a close is processed asynchronously).
    */
   timeWait(timeout = 1000): Step {
     return this.step('timeWait', 'count on listener port', async (ctx, step) => {
       const deadline = performance.now() + timeout;
-      let count = timeWaitSockets(ctx.port);
+      const countOurs = () => timeWaitSockets(ctx.port, ctx.clientPort);
+      let count = countOurs();
       // Bounded by the deadline; re-reads the table every 5 ms.
       while (step.expected !== undefined && String(count) !== step.expected && performance.now() < deadline) {
         await delay(5);
-        count = timeWaitSockets(ctx.port);
+        count = countOurs();
       }
       return { syscall: 'check', outcome: String(count) };
     });
@@ -505,6 +514,7 @@ async function setUp(ctx: Context, setup: NonNullable<ScenarioOptions['setup']>)
   const accepted = await listening.socket.accept({ timeout: DEFAULT_WAIT_MS });
   if (!accepted.ok) throw new Error(`accept failed: ${accepted.code}`);
   ctx.ends.server = accepted.socket;
+  ctx.clientPort = ctx.ends.client.localAddress?.port;
 }
 
 /**
