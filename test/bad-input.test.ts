@@ -4,7 +4,7 @@ import { openSync, closeSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as sockctl from '../src/index.js';
 import { native } from '../src/native.js';
-import { GARBAGE_ARGS, tcpPair, thrownBy, type TcpPair } from './helpers.js';
+import { GARBAGE_ARGS, tcpPair, thrownBy, type TcpPair, udpFdOf } from './helpers.js';
 
 let pair: TcpPair | undefined;
 afterEach(async () => {
@@ -154,8 +154,7 @@ describe('the native layer refuses garbage on its own', () => {
     return new Promise<void>((resolve, reject) => {
       udp.once('listening', () => {
         try {
-          // dgram keeps its libuv handle on `_handle` too; only an option read, never I/O.
-          const udpFd = (udp as unknown as { _handle: { fd: number } })._handle.fd;
+          const udpFd = udpFdOf(udp);
           expect(() => native.diag.destroy(udpFd)).toThrow(
             expect.objectContaining({ code: 'EPROTONOSUPPORT', syscall: 'getsockopt' }),
           );

@@ -112,3 +112,14 @@ export function thrownBy(fn: (...args: unknown[]) => unknown, args: unknown[]): 
   }
   return undefined;
 }
+
+/**
+ * The fd of a bound dgram socket, for option-only tests. Node keeps the libuv handle in the
+ * socket's internal state (its `_handle` alias is gone in Node 26); never used for I/O.
+ */
+export function udpFdOf(socket: object): number {
+  const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  const fd = state && (socket as Record<symbol, { handle?: { fd?: number } }>)[state]?.handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new Error('dgram socket has no fd (not bound yet?)');
+  return fd;
+}

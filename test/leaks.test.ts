@@ -30,10 +30,13 @@ describe('leaks', () => {
     expect(middle.fds).toBe(before.fds);
     // Live JavaScript objects left after a full GC do not grow with connections.
     expect(after.heapUsedMB - before.heapUsedMB).toBeLessThan(1);
-    // Nor does memory in all (the addon's native side included): measured +0.2 to +2 MB over
-    // the 10,000 after the warm-up; a leak of 512 bytes per connection would add 5 MB.
+    // Nor does memory in all (the addon's native side included), judged on the second 5,000
+    // connections: the first ones grow allocator pools and compiled code by an amount that
+    // differs by Node version (+0.1 MB on 20, +2.6 on 20 under load, +4.9 on 26), while a leak
+    // grows both halves alike. Measured second half: +0.09 (20), +0.28 (22), +0.52 (24),
+    // +0.88 MB (26); a leak of 512 bytes per connection would add 2.5 MB.
     // Not under AddressSanitizer (npm run test:asan): its quarantine keeps freed memory, up to
     // 256 MB, so RSS grows there whatever the code does (+65 MB measured).
-    if (process.env.SOCKCTL_SANITIZED !== '1') expect(after.rssMB - before.rssMB).toBeLessThan(5);
+    if (process.env.SOCKCTL_SANITIZED !== '1') expect(after.rssMB - middle.rssMB).toBeLessThan(2.5);
   });
 });

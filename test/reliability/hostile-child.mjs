@@ -149,7 +149,9 @@ async function buildValues() {
       return fd;
     },
   };
-  return { values, fds, udpFd: udp._handle.fd, cleanup: () => { udp.close(); closeSync(devNull); } };
+  // Node keeps dgram's libuv handle in the socket's internal state (`_handle` is gone in 26).
+  const state = Object.getOwnPropertySymbols(udp).find((s) => s.description === 'state symbol');
+  return { values, fds, udpFd: udp[state].handle.fd, cleanup: () => { udp.close(); closeSync(devNull); } };
 }
 
 // ---------- calls ----------
