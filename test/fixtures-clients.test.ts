@@ -16,7 +16,7 @@ import {
   type FaultServer,
 } from '../src/index.js';
 import { errorCode, expectErrorCode, expectRejectsWithCode, sockctlMatchers } from '../src/testing.js';
-import { HOSTS, nextError, tlsCert, tlsKey } from './helpers.js';
+import { HOSTS, nextError, tlsCert, tlsKey, until } from './helpers.js';
 
 expect.extend(sockctlMatchers);
 declare module 'vitest' {
@@ -184,7 +184,7 @@ describe.each(HOSTS)('a node:http server under faultClient (%s)', (host) => {
     const partial = 'POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\nabc';
     const client = keep(await faultClient(server, [{ do: 'send', data: partial }, 'wait:50', 'reset']));
     expect(await client.done).toMatchObject({ end: 'reset', bytesSent: partial.length });
-    await vitestUntil(() => seen.includes('req ECONNRESET'));
+    await until(() => seen.includes('req ECONNRESET'));
     expect(seen).toContain('aborted');
     expect(await get(url, new http.Agent())).toMatchObject({ status: 200, body: 'got 0' });
   });
@@ -208,7 +208,7 @@ describe.each(HOSTS)('a node:http server under faultClient (%s)', (host) => {
     );
     const client = keep(await faultClient(server, [{ do: 'send', data: 'x' }, 'close-unread']));
     expect(await client.done).toMatchObject({ end: 'close', bytesReceived: 0 });
-    await vitestUntil(() => errors.length > 0);
+    await until(() => errors.length > 0);
     expect(errors).toEqual(['ECONNRESET']);
   });
 
@@ -216,7 +216,7 @@ describe.each(HOSTS)('a node:http server under faultClient (%s)', (host) => {
     const accepted: net.Socket[] = [];
     const server = await listen(net.createServer((socket) => accepted.push(socket)), host);
     const client = keep(await faultClient(server, ['silent']));
-    await vitestUntil(() => accepted.length === 1);
+    await until(() => accepted.length === 1);
     setUserTimeout(accepted[0], 500);
     const error = nextError(accepted[0], 5_000);
     accepted[0].write('anyone there?');
@@ -237,11 +237,3 @@ describe('sockctl/testing', () => {
     expect(errorCode(cyclic)).toBeUndefined();
   });
 });
-
-async function vitestUntil(check: () => boolean, ms = 3_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

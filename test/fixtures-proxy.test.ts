@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { faultProxy, RawSocket, type FaultProxy } from '../src/index.js';
-import { HOSTS } from './helpers.js';
+import { HOSTS, until } from './helpers.js';
 import { connect, fdCount, outcome } from './fixtures-helpers.js';
 
 const open: Array<FaultProxy | net.Server | net.Socket> = [];
@@ -149,11 +149,3 @@ describe('faultProxy arguments', () => {
     await expect(faultProxy({ port: 0 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
   });
 });
-
-async function until(check: () => boolean, ms = 3_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
