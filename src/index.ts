@@ -76,7 +76,6 @@ export {
   type ProxyConnectionRecord,
 } from './fixtures/proxy.js';
 export {
-  httpResponse,
   type ClientStep,
   type ConnectionEnd,
   type ConnectionRecord,
