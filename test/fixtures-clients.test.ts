@@ -113,7 +113,7 @@ describe.each(HOSTS)('fetch (undici in Node %s) against a real reset', (host) =>
     expect((error as Error).cause).toMatchObject({ code: expected });
   });
 
-  it('RST after the client read the first body bytes: cause.code ECONNRESET on 20, 22 and 24', async () => {
+  it('RST after the client read the first body bytes: cause.code ECONNRESET on 20, 22, 24 and 26', async () => {
     const server = keep(
       await faultServer({
         host,

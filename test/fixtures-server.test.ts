@@ -7,7 +7,7 @@ import { connect, fdCount, outcome } from './fixtures-helpers.js';
 
 const probe = canBlackhole();
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
-// Measured with this test on Node 20.20, 22.23 (end) and 24.21 (ECONNRESET): newer libuv reads the error.
+// Measured with this test on Node 20.20, 22.23 (end) and 24.21, 26.10 (ECONNRESET): newer libuv reads the error.
 const BYTES_THEN_RST_SEEN_AS = NODE_MAJOR >= 24 ? 'ECONNRESET' : 'end';
 const skipReason = probe.ok ? '' : ` (skipped: ${probe.code}: ${probe.reason})`;
 
