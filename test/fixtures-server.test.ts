@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canBlackhole, faultServer, RawSocket, setKeepAlive, setUserTimeout, type FaultServer } from '../src/index.js';
+import { canBlackhole, faultClient, faultServer, RawSocket, setKeepAlive, setUserTimeout, type FaultServer } from '../src/index.js';
 import { expectErrorCode } from '../src/testing.js';
 import { HOSTS, nextError } from './helpers.js';
 import { connect, fdCount, outcome } from './fixtures-helpers.js';
@@ -168,6 +168,20 @@ describe.each(HOSTS)('faultServer on %s', (host) => {
     expect(fdCount()).toBe(before);
     const refused = await RawSocket.connect({ host, port: s.port, timeout: 1_000 });
     expect(refused).toMatchObject({ ok: false, code: 'ECONNREFUSED' });
+  });
+
+  it('a never-accepting server and a faultClient give back their fds too', async () => {
+    const warm = await faultServer({ host, accept: false });
+    await warm.close();
+    const before = fdCount();
+    const full = await faultServer({ host, accept: false });
+    const target = await faultServer({ host, onConnection: ['read:1'] });
+    const c = await faultClient(target, [{ do: 'send', data: 'x' }, 'wait:10000']);
+    await target.settled(1, { finished: false });
+    await c.close();
+    await Promise.all([full.close(), target.close()]);
+    expect(await c.done).toMatchObject({ end: 'fixture-closed', bytesSent: 1 });
+    expect(fdCount()).toBe(before);
   });
 });
 
