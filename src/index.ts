@@ -61,3 +61,27 @@ export {
 export { catalog, ERRNO_COVERAGE, type CatalogCase } from './catalog.js';
 export { runCatalog, type CaseRun, type CatalogRun, type CatalogOptions, type Environment } from './run-catalog.js';
 export type { NodeView } from './node-view.js';
+export {
+  faultServer,
+  FaultServer,
+  type FaultServerOptions,
+} from './fixtures/server.js';
+export { faultClient, FaultClient, type FaultClientOptions, type FaultTarget } from './fixtures/client.js';
+export {
+  faultProxy,
+  FaultProxy,
+  type CutAction,
+  type DirectionRule,
+  type FaultProxyRules,
+  type ProxyConnectionRecord,
+} from './fixtures/proxy.js';
+export {
+  type ClientStep,
+  type ConnectionEnd,
+  type ConnectionRecord,
+  type NormalizedStep,
+  type PlayedStep,
+  type RespondStep,
+  type ServerStep,
+  type StreamStep,
+} from './fixtures/steps.js';

@@ -1,0 +1,85 @@
+/**
+ * Assertions for tests that meet real kernel errors, free of any test framework: plain
+ * functions that throw node:assert's AssertionError, and matchers for `expect.extend` (vitest,
+ * Jest). Import from `sockctl/testing`; nothing here loads vitest.
+ */
+import { AssertionError } from 'node:assert';
+
+/** How deep a `cause` chain is followed (a cycle must not loop). */
+const MAX_CAUSES = 8;
+
+/**
+ * The codes an error carries: its own `code`, then each `cause`'s, outermost first.
+ * `fetch`'s TypeError has none itself and the kernel's in `cause.code`.
+ */
+export function errorCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  let current: unknown = error;
+  for (let i = 0; i < MAX_CAUSES && typeof current === 'object' && current !== null; i++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return codes;
+}
+
+/** The first code found on `error` or along its `cause` chain, or undefined. */
+export function errorCode(error: unknown): string | undefined {
+  return errorCodes(error)[0];
+}
+
+/**
+ * Asserts that `error` carries `code` itself or on its `cause` chain (`error.cause.code`), and
+ * returns it. Throws an AssertionError listing the codes it found otherwise.
+ */
+export function expectErrorCode<E = unknown>(error: E, code: string): E {
+  const codes = errorCodes(error);
+  if (!codes.includes(code)) {
+    throw new AssertionError({
+      message: `expected an error with code ${code} (on it or its cause), got ${codes.length ? codes.join(' → ') : describe(error)}`,
+      actual: codes,
+      expected: code,
+      operator: 'expectErrorCode',
+    });
+  }
+  return error;
+}
+
+/** Awaits `promise` (or calls `fn`), asserts it rejects with `code` (or a cause with it), and returns the error. */
+export async function expectRejectsWithCode(promise: Promise<unknown> | (() => Promise<unknown>), code: string): Promise<unknown> {
+  let outcome: { error: unknown } | undefined;
+  try {
+    await (typeof promise === 'function' ? promise() : promise);
+  } catch (error) {
+    outcome = { error };
+  }
+  if (outcome === undefined) {
+    throw new AssertionError({ message: `expected a rejection with code ${code}, but it resolved`, expected: code, operator: 'expectRejectsWithCode' });
+  }
+  return expectErrorCode(outcome.error, code);
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Error) return `${value.name} without a code`;
+  return value === undefined ? 'undefined' : typeof value;
+}
+
+/**
+ * Matchers for `expect.extend(sockctlMatchers)`:
+ * `expect(error).toHaveErrorCode('ECONNRESET')` passes when the error or its cause carries it.
+ */
+export const sockctlMatchers = {
+  toHaveErrorCode(received: unknown, code: string) {
+    const codes = errorCodes(received);
+    const pass = codes.includes(code);
+    return {
+      pass,
+      message: () =>
+        pass
+          ? `expected no code ${code} on the error or its cause, found ${codes.join(' → ')}`
+          : `expected code ${code} on the error or its cause, found ${codes.length ? codes.join(' → ') : describe(received)}`,
+      actual: codes,
+      expected: code,
+    };
+  },
+};

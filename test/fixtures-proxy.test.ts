@@ -1,0 +1,151 @@
+import { once } from 'node:events';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { faultProxy, RawSocket, type FaultProxy } from '../src/index.js';
+import { HOSTS, until } from './helpers.js';
+import { connect, fdCount, outcome } from './fixtures-helpers.js';
+
+const open: Array<FaultProxy | net.Server | net.Socket> = [];
+afterEach(async () => {
+  for (const item of open.splice(0).reverse()) {
+    if (item instanceof net.Socket) item.destroy();
+    else if (item instanceof net.Server) await new Promise((resolve) => item.close(resolve));
+    else await item.close();
+  }
+});
+
+/** An upstream that sends `size` bytes on connect and records what it receives and how it ends. */
+async function upstream(host: string, size = 100_000) {
+  const seen: Array<Promise<{ data: Buffer; end: string }>> = [];
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+    seen.push(outcome(socket));
+    socket.on('error', () => {});
+    socket.on('end', () => socket.end());
+    socket.write(Buffer.alloc(size, 'u'));
+  });
+  open.push(server);
+  server.listen(0, host);
+  await once(server, 'listening');
+  return { port: (server.address() as net.AddressInfo).port, seen };
+}
+
+async function proxyTo(host: string, port: number, rules: Parameters<typeof faultProxy>[1]) {
+  const proxy = await faultProxy({ host, port }, { host, ...rules });
+  open.push(proxy);
+  return proxy;
+}
+
+async function client(proxy: FaultProxy): Promise<net.Socket> {
+  const socket = await connect(proxy.port, proxy.address);
+  open.push(socket);
+  return socket;
+}
+
+describe.each(HOSTS)('faultProxy on %s', (host) => {
+  it('response: pass 1234 then RST — the client receives exactly 1234 bytes, then ECONNRESET', async () => {
+    const up = await upstream(host);
+    const proxy = await proxyTo(host, up.port, { response: { pass: 1234, then: 'reset' } });
+    // A RawSocket client reads what its kernel holds, at its own pace: the exact bytes, then the
+    // reset. (A Node 20/22 net.Socket that reads the bytes and the RST in one go reports 'end';
+    // see fixtures-server.test.ts.)
+    const connected = await RawSocket.connect({ host, port: proxy.port });
+    if (!connected.ok) throw new Error(connected.code);
+    const c = connected.socket;
+    await until(() => proxy.connections[0]?.closedAt !== undefined);
+    const first = await c.recv(100_000);
+    expect(first).toMatchObject({ ok: true, bytes: 1234 });
+    expect(await c.recv(100_000)).toMatchObject({ ok: false, code: 'ECONNRESET' });
+    c.close();
+    expect(proxy.connections[0]).toMatchObject({ number: 1, responseBytes: 1234, actions: ['response-reset'] });
+    expect((await up.seen[0]).end).toBe('ECONNRESET');
+  });
+
+  it('response: pass 0 then FIN — the client reads end of stream at once', async () => {
+    const up = await upstream(host);
+    const proxy = await proxyTo(host, up.port, { response: { pass: 0, then: 'fin' } });
+    expect(await outcome(await client(proxy))).toEqual({ data: Buffer.alloc(0), end: 'end' });
+  });
+
+  it('request: pass 5 then FIN — the upstream receives exactly 5 bytes, then end of stream', async () => {
+    const up = await upstream(host, 0);
+    const proxy = await proxyTo(host, up.port, { request: { pass: 5, then: 'fin' } });
+    const c = await client(proxy);
+    c.write('0123456789');
+    await until(() => up.seen.length === 1);
+    expect(await up.seen[0]).toEqual({ data: Buffer.from('01234'), end: 'end' });
+    expect(proxy.connections[0]).toMatchObject({ requestBytes: 5, droppedBytes: 5, actions: ['request-fin'] });
+  });
+
+  it('request: pass 3 then silent — the upstream gets 3 bytes and nothing more, no FIN, no RST', async () => {
+    const up = await upstream(host, 0);
+    const proxy = await proxyTo(host, up.port, { request: { pass: 3, then: 'silent' } });
+    const c = await client(proxy);
+    c.write('abc');
+    await until(() => proxy.connections[0]?.requestBytes === 3);
+    c.write('defgh');
+    await until(() => proxy.connections[0].droppedBytes === 5);
+    const settled = await Promise.race([up.seen[0], new Promise((resolve) => setTimeout(() => resolve('still open'), 100))]);
+    expect(settled).toBe('still open');
+  });
+
+  it('idleReset: a connection idle for 150 ms is reset on both sides', async () => {
+    const up = await upstream(host, 10);
+    const proxy = await proxyTo(host, up.port, { idleReset: 150 });
+    const c = await client(proxy);
+    const start = performance.now();
+    const seen = await outcome(c);
+    const ms = performance.now() - start;
+    expect(seen).toEqual({ data: Buffer.alloc(10, 'u'), end: 'ECONNRESET' });
+    expect(ms).toBeGreaterThanOrEqual(140);
+    expect(ms).toBeLessThan(1_000);
+    expect(proxy.connections[0].actions).toEqual(['idle-reset']);
+  });
+
+  it('resetConnections [2]: the 2nd connection is reset on accept, the 1st and 3rd pass', async () => {
+    const up = await upstream(host, 10);
+    const proxy = await proxyTo(host, up.port, { resetConnections: [2] });
+    const ends: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      // No wait for 'connect': the RST may land before libuv reads the connect's result, and
+      // then Node reports it as 'connect ECONNRESET'.
+      const c = net.connect({ host, port: proxy.port });
+      open.push(c);
+      const seen = outcome(c);
+      if (i !== 1) {
+        await until(() => proxy.connections[i]?.responseBytes === 10);
+        c.end();
+      }
+      ends.push((await seen).end);
+    }
+    expect(ends).toEqual(['end', 'ECONNRESET', 'end']);
+    expect(proxy.connections.map((r) => r.actions)).toEqual([[], ['reset-on-accept'], []]);
+    expect(up.seen).toHaveLength(2);
+  });
+
+  it('close() resets what is open and gives back every fd', async () => {
+    const up = await upstream(host, 0);
+    const warm = await faultProxy({ host, port: up.port }, { host });
+    (await connect(warm.port, host)).destroy();
+    await warm.close();
+    const before = fdCount();
+    const proxy = await faultProxy({ host, port: up.port }, { host });
+    const c = await connect(proxy.port, host);
+    const seen = outcome(c);
+    await until(() => up.seen.length === 1);
+    await proxy.close();
+    expect((await seen).end).toBe('ECONNRESET');
+    c.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(fdCount()).toBe(before);
+  });
+});
+
+describe('faultProxy arguments', () => {
+  it('refuses a bad rule with Node-style codes', async () => {
+    await expect(faultProxy({ port: 1 }, { response: { pass: -1, then: 'reset' } })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(faultProxy({ port: 1 }, { request: { pass: 1, then: 'explode' as 'fin' } })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+    await expect(faultProxy({ port: 0 })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+  });
+});
