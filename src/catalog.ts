@@ -344,6 +344,13 @@ async function withMidBodyResetServer<T>(family: RawFamily, body: (url: string, 
   }
 }
 
+/**
+ * How long the Node view waits for http.get's or fetch's outcome. Loopback answers in
+ * milliseconds, but an emulated kernel (npm run matrix) running the whole catalog at once
+ * took over 3 s once; 10 s still bounds a client that never reports.
+ */
+const NODE_CLIENT_BOUND_MS = 10_000;
+
 /** Settles `promise` or gives up after `ms`: a Node client that never reports must not hang the catalog. */
 function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T | string> {
   let timer: NodeJS.Timeout | undefined;
@@ -433,7 +440,7 @@ async function httpResponseResetMidBodyView(family: RawFamily): Promise<NodeView
           done();
         });
       }),
-      3000,
+      NODE_CLIENT_BOUND_MS,
       'http.get',
     ).then((late) => typeof late === 'string' && events.push(late));
     const outcome = await bounded(
@@ -453,7 +460,7 @@ async function httpResponseResetMidBodyView(family: RawFamily): Promise<NodeView
           return `fetch body rejects ${describeError(error)}`;
         }
       })().catch((error) => `fetch rejects ${describeError(error)}`),
-      3000,
+      NODE_CLIENT_BOUND_MS,
       'fetch',
     );
     events.push(outcome);
