@@ -12,7 +12,7 @@ import { scenario, type ScenarioEnds, type Requirement, type Scenario, type Scen
 import { NodeRecorder, nodeView, type NodeView } from './node-view.js';
 import { blackhole, canBlackhole } from './blackhole.js';
 import { canKill, kill } from './kill.js';
-import { setKeepAlive, setUserTimeout } from './options.js';
+import { abort, setKeepAlive, setUserTimeout } from './options.js';
 import { tcpInfo } from './tcp-info.js';
 
 export interface CatalogCase {
@@ -208,6 +208,39 @@ const peerReturnsAfterTimeout = scenario(
   { requires: [BLACKHOLE] },
 );
 
+/** Records steps of a case written by hand (not with the DSL), in the DSL's step shape. */
+function stepRecorder(steps: StepRecord[], started: number) {
+  return (end: 'client' | 'server', op: string, detail: string, outcome: string, expected?: string) => {
+    steps.push({
+      index: steps.length,
+      end,
+      op,
+      syscall: op,
+      detail,
+      outcome,
+      ...(expected !== undefined ? { expected, matched: expected === outcome } : {}),
+      states: {},
+      atMs: Math.round(performance.now() - started),
+      durationMs: 0,
+    });
+  };
+}
+
+/** The verdict of a hand-written case: pass when every recorded expectation matched. */
+function resultOf(name: string, family: RawFamily, steps: StepRecord[], started: number): ScenarioResult {
+  const failed = steps.find((s) => s.matched === false);
+  return {
+    name,
+    family,
+    verdict: failed ? 'fail' : 'pass',
+    ...(failed ? { reason: `step ${failed.index} ${failed.op}: expected ${failed.expected}, got ${failed.outcome}` } : {}),
+    steps,
+    expected: steps.filter((s) => s.expected !== undefined).map((s) => s.expected as string),
+    actual: steps.filter((s) => s.expected !== undefined).map((s) => s.outcome),
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
 /** node:http server; one raw client resets mid-request, a second one must still be served. */
 async function httpResetMidRequest(family: RawFamily): Promise<{ result: ScenarioResult; view: NodeView }> {
   const started = performance.now();
@@ -229,20 +262,7 @@ async function httpResetMidRequest(family: RawFamily): Promise<{ result: Scenari
   server.listen(0, host);
   await once(server, 'listening');
   const port = (server.address() as net.AddressInfo).port;
-  const record = (end: 'client' | 'server', op: string, detail: string, outcome: string, expected?: string) => {
-    steps.push({
-      index: steps.length,
-      end,
-      op,
-      syscall: op,
-      detail,
-      outcome,
-      ...(expected !== undefined ? { expected, matched: expected === outcome } : {}),
-      states: {},
-      atMs: Math.round(performance.now() - started),
-      durationMs: 0,
-    });
-  };
+  const record = stepRecorder(steps, started);
   try {
     const first = await RawSocket.connect({ host, port, timeout: 3000 });
     record('client', 'connect', '', first.ok ? 'ok' : first.code, 'ok');
@@ -272,17 +292,7 @@ async function httpResetMidRequest(family: RawFamily): Promise<{ result: Scenari
     server.close();
     server.closeAllConnections?.();
   }
-  const failed = steps.find((s) => s.matched === false);
-  const result: ScenarioResult = {
-    name: 'http-reset-mid-request',
-    family,
-    verdict: failed ? 'fail' : 'pass',
-    ...(failed ? { reason: `step ${failed.index} ${failed.op}: expected ${failed.expected}, got ${failed.outcome}` } : {}),
-    steps,
-    expected: steps.filter((s) => s.expected !== undefined).map((s) => s.expected as string),
-    actual: steps.filter((s) => s.expected !== undefined).map((s) => s.outcome),
-    durationMs: Math.round(performance.now() - started),
-  };
+  const result = resultOf('http-reset-mid-request', family, steps, started);
   const errorEvent = events.find((e) => e.startsWith('req error '));
   return {
     result,
@@ -292,6 +302,170 @@ async function httpResetMidRequest(family: RawFamily): Promise<{ result: Scenari
       durationMs: result.durationMs,
     },
   };
+}
+
+/**
+ * node:http server that sends the headers and 3 of 100 body bytes, then at once RST (abort() on
+ * the next loop turn, as a crashing upstream would): the data and the reset reach the client
+ * back to back. The kernel gives the client the 3 bytes, then ECONNRESET; what a Node client
+ * makes of it depends on the Node version (fetch's cause, http.get's request 'error'). The raw
+ * view is a RawSocket client; the Node view is http.get and fetch against the same server.
+ * `reset` waits (bounded) until the server has sent its RST.
+ */
+async function withMidBodyResetServer<T>(family: RawFamily, body: (url: string, reset: () => Promise<boolean>) => Promise<T>): Promise<T> {
+  let resets = 0;
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': '100' });
+    res.write('abc');
+    const socket = res.socket as net.Socket;
+    setImmediate(() => {
+      if (!socket.destroyed) abort(socket);
+      resets++;
+    });
+  });
+  const host = hostOf(family);
+  server.listen(0, host);
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  const url = `http://${family === 6 ? `[${host}]` : host}:${port}/`;
+  let seen = 0;
+  const reset = async () => {
+    const deadline = performance.now() + 3000;
+    while (resets <= seen && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+    if (resets <= seen) return false;
+    seen++;
+    return true;
+  };
+  try {
+    return await body(url, reset);
+  } finally {
+    server.close();
+    server.closeAllConnections?.();
+  }
+}
+
+/**
+ * How long the Node view waits for http.get's or fetch's outcome. Loopback answers in
+ * milliseconds, but an emulated kernel (npm run matrix) running the whole catalog at once
+ * took over 3 s once; 10 s still bounds a client that never reports.
+ */
+const NODE_CLIENT_BOUND_MS = 10_000;
+
+/** Settles `promise` or gives up after `ms`: a Node client that never reports must not hang the catalog. */
+function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T | string> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`${what}: no outcome within ${ms} ms`), ms);
+    }),
+  ]);
+}
+
+async function httpResponseResetMidBody(family: RawFamily): Promise<ScenarioResult> {
+  const started = performance.now();
+  const steps: StepRecord[] = [];
+  const record = stepRecorder(steps, started);
+  await withMidBodyResetServer(family, async (url, reset) => {
+    const { hostname, port } = new URL(url);
+    const connected = await RawSocket.connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port), timeout: 3000 });
+    record('client', 'connect', '', connected.ok ? 'ok' : connected.code, 'ok');
+    if (!connected.ok) return;
+    const client = connected.socket;
+    try {
+      const sent = await client.send('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      record('client', 'send', 'request', sent.ok ? 'ok' : sent.code, 'ok');
+      // The server answers and resets on its own; read only after that, so the 3 bytes and the
+      // RST are both queued for this socket, as they are for a client that was busy elsewhere.
+      const didReset = await reset();
+      record('server', 'abort', 'node:http: headers + 3 bytes, then linger 0 + close', didReset ? 'ok' : 'no reset within 3 s', 'ok');
+      // Read until the headers and the 3 body bytes are in (bounded: at most 10 reads of 3 s).
+      let head = '';
+      let outcome = 'ok';
+      for (let i = 0; i < 10 && !head.includes('\r\n\r\nabc'); i++) {
+        const got = await client.recv(4096, { timeout: 3000 });
+        if (!got.ok) {
+          outcome = got.code;
+          break;
+        }
+        if (got.bytes === 0) {
+          outcome = 'EOF';
+          break;
+        }
+        head += got.data.toString('latin1');
+      }
+      record('client', 'recv', 'headers + 3 of 100 body bytes', head.includes('\r\n\r\nabc') ? 'ok' : outcome, 'ok');
+      const first = await client.recv(4096, { timeout: 3000 });
+      record('client', 'recv', '', first.ok ? (first.bytes === 0 ? 'EOF' : `${first.bytes} bytes`) : first.code, 'ECONNRESET');
+      const second = await client.recv(4096, { timeout: 3000 });
+      record('client', 'recv', '', second.ok ? (second.bytes === 0 ? 'EOF' : `${second.bytes} bytes`) : second.code, 'EOF');
+    } finally {
+      client.close();
+    }
+  });
+  return resultOf('http-response-reset-mid-body', family, steps, started);
+}
+
+/** How an error reads in the Node view: code or name, and the cause's code or name. */
+function describeError(error: unknown): string {
+  const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string; name?: string } };
+  const own = e.code ?? `${e.name ?? 'Error'} '${e.message ?? ''}'`;
+  return e.cause ? `${own}, cause ${e.cause.code ?? e.cause.name ?? '?'}` : own;
+}
+
+/** The Node view: the same reset through http.get, then through fetch (one connection each). */
+async function httpResponseResetMidBodyView(family: RawFamily): Promise<NodeView> {
+  const started = performance.now();
+  const events: string[] = [];
+  await withMidBodyResetServer(family, async (url) => {
+    await bounded(
+      new Promise<void>((resolve) => {
+        let open = 2; // req 'close' and res 'close' (or the request's own error without a response)
+        const done = () => {
+          if (--open <= 0) resolve();
+        };
+        const req = http.get(url, (res) => {
+          events.push(`http.get: response ${res.statusCode}`);
+          res.on('data', (chunk: Buffer) => events.push(`res data ${chunk.length}`));
+          res.on('aborted', () => events.push('res aborted'));
+          res.on('error', (e: NodeJS.ErrnoException) => events.push(`res error ${e.code ?? e.message}`));
+          res.on('close', () => {
+            events.push('res close');
+            done();
+          });
+        });
+        req.on('error', (e: NodeJS.ErrnoException) => events.push(`req error ${e.code ?? e.message}`));
+        req.on('close', () => {
+          events.push('req close');
+          done();
+        });
+      }),
+      NODE_CLIENT_BOUND_MS,
+      'http.get',
+    ).then((late) => typeof late === 'string' && events.push(late));
+    const outcome = await bounded(
+      (async () => {
+        const response = await fetch(url);
+        const reader = response.body!.getReader();
+        events.push(`fetch: response ${response.status}`);
+        try {
+          // At most 100 more chunks: the server promised 100 bytes in all.
+          for (let i = 0; i < 100; i++) {
+            const chunk = await reader.read();
+            if (chunk.done) return 'fetch body ends without error';
+            events.push(`fetch body chunk ${chunk.value.length}`);
+          }
+          return 'fetch body: still reading';
+        } catch (error) {
+          return `fetch body rejects ${describeError(error)}`;
+        }
+      })().catch((error) => `fetch rejects ${describeError(error)}`),
+      NODE_CLIENT_BOUND_MS,
+      'fetch',
+    );
+    events.push(outcome);
+  });
+  return { events, durationMs: Math.round(performance.now() - started) };
 }
 
 /** Every case, in catalog order. */
@@ -505,6 +679,19 @@ export const catalog: CatalogCase[] = [
     requires: [],
     run: async (family) => (await httpResetMidRequest(family)).result,
     node: async (family) => (await httpResetMidRequest(family)).view,
+  },
+  {
+    name: 'http-response-reset-mid-body',
+    title: 'node:http: the server sends RST after the headers and 3 of 100 body bytes',
+    expectation: 'client recv ECONNRESET, then EOF; what http.get and fetch report depends on the Node version',
+    errnos: ['ECONNRESET'],
+    note:
+      'the Node view differs by Node version only when the data and the RST arrive together (a crashing upstream); ' +
+      'a client that has already read the 3 bytes when the RST comes gets ECONNRESET on every version (measured on 20 to 26)',
+    timersMs: 0,
+    requires: [],
+    run: httpResponseResetMidBody,
+    node: httpResponseResetMidBodyView,
   },
 ];
 

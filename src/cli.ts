@@ -171,7 +171,7 @@ function renderHeader(run: CatalogRun): string {
     return p.ok ? `${name}: available` : `${name}: unavailable — ${p.reason}`;
   };
   return [
-    `sockctl — Linux ${env.kernel}, Node ${env.node}, uid ${env.uid}, TCP_INFO ${env.tcpInfoLength} bytes`,
+    `sockctl — Linux ${env.kernel}${env.kernelVersion ? ` (${env.kernelVersion})` : ''}, Node ${env.node}, uid ${env.uid}, TCP_INFO ${env.tcpInfoLength} bytes`,
     `  ${probe('blackhole')}`,
     `  ${probe('kill')}`,
   ].join('\n');

@@ -22,7 +22,10 @@ export interface CaseRun {
 }
 
 export interface Environment {
+  /** `uname -r`: on distribution kernels an ABI name (Debian: 6.1.0-56-cloud-amd64). */
   kernel: string;
+  /** `uname -v`: carries the upstream version where the release does not (Debian 6.1.192-2). */
+  kernelVersion?: string;
   node: string;
   platform: string;
   uid: number | undefined;
@@ -92,6 +95,7 @@ function effectiveCapabilities(): string[] {
 export async function describeEnvironment(families: RawFamily[]): Promise<Environment> {
   return {
     kernel: os.release(),
+    kernelVersion: os.version(),
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     uid: process.getuid?.(),

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ describe('sockctl CLI', () => {
     const out = run('--json', '--only', 'unread-data-close', 'connect-refused');
     expect(out.status, out.stderr).toBe(0);
     const data = JSON.parse(out.stdout);
-    expect(data.environment).toMatchObject({ node: process.version, families: [4, 6] });
+    expect(data.environment).toMatchObject({ node: process.version, families: [4, 6], kernel: os.release(), kernelVersion: os.version() });
     expect(data.environment.tcpInfoLength).toBeGreaterThanOrEqual(104);
     expect(Object.keys(data.environment.probes)).toEqual(['blackhole', 'kill']);
     expect(data.results.map((r: { name: string; family: number }) => `${r.name}/${r.family}`)).toEqual([

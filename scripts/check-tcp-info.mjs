@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Asserts what tcpInfo() decodes on the running kernel, on a real loopback connection (IPv4 and
+// IPv6): the length the kernel fills is the one known for its series (6.1: 232, 6.12: 248,
+// 6.18: 280), every field the struct holds is defined and every field past it is `undefined`,
+// never 0. Run on the host and inside kernel-run VMs (.ci/run, npm run matrix) — vitest is too
+// slow to start under emulation, so this is a plain script that exits 1 on any mismatch.
+//
+// usage: node scripts/check-tcp-info.mjs [--length N]   (N overrides the per-series length)
+import net from 'node:net';
+import os from 'node:os';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const { tcpInfo, TCP_INFO_FIELDS } = require('../dist/index.js');
+
+// The lengths measured on Debian's kernels; a series not listed is only checked for consistency.
+const KNOWN = { '6.1': 232, '6.12': 248, '6.18': 280 };
+// Fields that 6.1's 232-byte struct does not hold (added in 6.2, 6.7 and 6.18).
+const NEWER_THAN_6_1 = ['rcvWnd', 'rehash', 'totalRto', 'totalRtoRecoveries', 'totalRtoTimeMs', 'receivedCe', 'accecnOptSeen'];
+const SIZES = { u8: 1, bits: 1, u16: 2, u32: 4, u64: 8 };
+
+const series = os.release().match(/^(\d+\.\d+)/)?.[1] ?? '?';
+const flag = process.argv.indexOf('--length');
+const expected = flag > 0 ? Number(process.argv[flag + 1]) : KNOWN[series];
+
+// Bounded: a hung connect must not hold a CI job.
+setTimeout(() => {
+  console.error('check-tcp-info: no answer within 10 s');
+  process.exit(1);
+}, 10_000).unref();
+
+const failures = [];
+const check = (ok, what) => {
+  if (!ok) failures.push(what);
+};
+
+async function family(host) {
+  const server = net.createServer();
+  server.listen(0, host);
+  await once(server, 'listening');
+  const client = net.connect(server.address().port, host);
+  const [accepted] = await Promise.all([once(server, 'connection'), once(client, 'connect')]);
+  try {
+    const info = tcpInfo(client);
+    const tag = `${host} length ${info.length}`;
+    if (expected !== undefined) check(info.length === expected, `${tag}: expected ${expected} on Linux ${series}`);
+    check(info.state === 'ESTABLISHED', `${tag}: state ${info.state}`);
+    for (const [name, offset, type] of TCP_INFO_FIELDS) {
+      const inside = offset + SIZES[type] <= info.length;
+      if (inside) check(info[name] !== undefined, `${tag}: ${name} (offset ${offset}) is undefined`);
+      else check(info[name] === undefined, `${tag}: ${name} (offset ${offset}) is ${info[name]}, not undefined`);
+    }
+    const newer = Object.fromEntries(NEWER_THAN_6_1.map((name) => [name, info[name]]));
+    if (info.length <= 232) for (const name of NEWER_THAN_6_1) check(newer[name] === undefined, `${tag}: ${name} defined`);
+    if (info.length >= 280) for (const name of NEWER_THAN_6_1) check(newer[name] !== undefined, `${tag}: ${name} undefined`);
+    console.log(`check-tcp-info: Linux ${os.release()} ${host}: length ${info.length}; ${JSON.stringify(newer, (_k, v) => (v === undefined ? 'undefined' : v))}`);
+  } finally {
+    accepted[0].destroy();
+    client.destroy();
+    server.close();
+  }
+}
+
+await family('127.0.0.1');
+await family('::1');
+if (failures.length) {
+  for (const f of failures) console.error(`check-tcp-info: FAIL ${f}`);
+  process.exit(1);
+}
+console.log(`check-tcp-info: ok (Linux ${series}, expected length ${expected ?? 'not pinned'})`);
+process.exit(0);
