@@ -12,7 +12,7 @@ root=$PWD
 out=$root/.asan
 rm -rf "$out"
 mkdir -p "$out/reports"
-cp -r binding.gyp package.json README.md tsconfig.json vitest.config.ts native src test "$out/"
+cp -r binding.gyp package.json README.md LICENSE tsconfig.json vitest.config.ts native src test examples docs scripts "$out/"
 ln -s "$root/node_modules" "$out/node_modules"
 
 sanitize="-fsanitize=address,undefined -fno-omit-frame-pointer -g -O1"

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { faultProxy, RawSocket, type FaultProxy } from '../src/index.js';
+import { canBlackhole, faultProxy, RawSocket, setUserTimeout, type FaultProxy } from '../src/index.js';
 import { HOSTS, until } from './helpers.js';
 import { connect, fdCount, outcome } from './fixtures-helpers.js';
 
@@ -76,16 +76,33 @@ describe.each(HOSTS)('faultProxy on %s', (host) => {
     expect(proxy.connections[0]).toMatchObject({ requestBytes: 5, droppedBytes: 5, actions: ['request-fin'] });
   });
 
-  it('request: pass 3 then silent — the upstream gets 3 bytes and nothing more, no FIN, no RST', async () => {
-    const up = await upstream(host, 0);
-    const proxy = await proxyTo(host, up.port, { request: { pass: 3, then: 'silent' } });
-    const c = await client(proxy);
-    c.write('abc');
-    await until(() => proxy.connections[0]?.requestBytes === 3);
-    c.write('defgh');
-    await until(() => proxy.connections[0].droppedBytes === 5);
-    const settled = await Promise.race([up.seen[0], new Promise((resolve) => setTimeout(() => resolve('still open'), 100))]);
-    expect(settled).toBe('still open');
+  it.skipIf(!canBlackhole().ok)(
+    'request: pass 3 then silent — the upstream gets 3 bytes and nothing more; the client times out for real',
+    async () => {
+      const up = await upstream(host, 0);
+      const proxy = await proxyTo(host, up.port, { request: { pass: 3, then: 'silent' } });
+      const c = await client(proxy);
+      const error = new Promise<NodeJS.ErrnoException>((resolve) => c.once('error', resolve));
+      setUserTimeout(c, 500);
+      c.write('abc');
+      await until(() => proxy.connections[0]?.requestBytes === 3);
+      const start = performance.now();
+      c.write('defgh'); // never acknowledged: the proxy's kernel drops it
+      expect(await error).toMatchObject({ code: 'ETIMEDOUT' });
+      const ms = performance.now() - start;
+      expect(ms).toBeGreaterThan(400);
+      expect(ms).toBeLessThan(3_000);
+      expect(proxy.connections[0]).toMatchObject({ requestBytes: 3, actions: ['request-silent'], errors: [] });
+      const settled = await Promise.race([up.seen[0], new Promise((resolve) => setTimeout(() => resolve('still open'), 50))]);
+      expect(settled).toBe('still open');
+    },
+  );
+
+  it.skipIf(canBlackhole().ok)('silent without CAP_NET_ADMIN is refused up front with the probe code', async () => {
+    await expect(faultProxy({ port: 1 }, { response: { pass: 0, then: 'silent' } })).rejects.toMatchObject({
+      code: canBlackhole().code,
+      option: 'SO_ATTACH_FILTER',
+    });
   });
 
   it('idleReset: a connection idle for 150 ms is reset on both sides', async () => {
