@@ -3,8 +3,8 @@ import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { abort, getLinger } from '../src/index.js';
-import { HOSTS, nextError, tcpPair, timeWaitCount, tlsCert, tlsKey, until, type TcpPair } from './helpers.js';
+import { abort, getLinger, timeWaitSockets } from '../src/index.js';
+import { HOSTS, nextError, tcpPair, tlsCert, tlsKey, until, type TcpPair } from './helpers.js';
 
 let pair: TcpPair | undefined;
 afterEach(async () => {
@@ -21,7 +21,7 @@ describe.each(HOSTS)('abort on a net.Socket (%s)', (host) => {
     const error = await peerError;
     expect(error).toMatchObject({ code: 'ECONNRESET', errno: -104, syscall: 'read' });
     expect(pair.server.destroyed).toBe(true);
-    expect(timeWaitCount(pair.port, clientPort)).toBe(0);
+    expect(timeWaitSockets(pair.port, clientPort)).toBe(0);
   });
 
   it('a plain destroy() (FIN) leaves TIME_WAIT: the baseline the abort test relies on', async () => {
@@ -31,8 +31,8 @@ describe.each(HOSTS)('abort on a net.Socket (%s)', (host) => {
     pair.server.destroy();
     pair.client.end();
     await closed;
-    await until(() => timeWaitCount(pair!.port, clientPort) === 1);
-    expect(timeWaitCount(pair.port, clientPort)).toBe(1);
+    await until(() => timeWaitSockets(pair!.port, clientPort) === 1);
+    expect(timeWaitSockets(pair.port, clientPort)).toBe(1);
   });
 
   it('sets SO_LINGER {on, 0} before closing', async () => {
@@ -67,7 +67,7 @@ describe('abort on a tls.TLSSocket', () => {
     const clientPort = client.localPort;
     abort(serverSocket);
     expect(await clientError).toMatchObject({ code: 'ECONNRESET', syscall: 'read' });
-    expect(timeWaitCount(port, clientPort)).toBe(0);
+    expect(timeWaitSockets(port, clientPort)).toBe(0);
     client.destroy();
     server.close();
   });

@@ -1,10 +1,4 @@
-import { readdirSync } from 'node:fs';
 import net from 'node:net';
-
-/** Open file descriptors of this process: a fixture must give back every one it took. */
-export function fdCount(): number {
-  return readdirSync('/proc/self/fd').length;
-}
 
 /** What a net.Socket received and how it ended: 'end', or the error code; bounded by `ms`. */
 export function outcome(socket: net.Socket, ms = 5_000): Promise<{ data: Buffer; end: string }> {

@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canBlackhole, faultProxy, RawSocket, setUserTimeout, type FaultProxy } from '../src/index.js';
-import { HOSTS, until } from './helpers.js';
-import { connect, fdCount, outcome } from './fixtures-helpers.js';
+import { HOSTS, until, fdCount } from './helpers.js';
+import { connect, outcome } from './fixtures-helpers.js';
 
 const open: Array<FaultProxy | net.Server | net.Socket> = [];
 afterEach(async () => {

@@ -2,8 +2,8 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canBlackhole, faultClient, faultServer, RawSocket, setKeepAlive, setUserTimeout, type FaultServer } from '../src/index.js';
 import { expectErrorCode } from '../src/testing.js';
-import { HOSTS, nextError } from './helpers.js';
-import { connect, fdCount, outcome } from './fixtures-helpers.js';
+import { HOSTS, nextError, fdCount } from './helpers.js';
+import { connect, outcome } from './fixtures-helpers.js';
 
 const probe = canBlackhole();
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export const HOSTS = ['127.0.0.1', '::1'] as const;
 export type Host = (typeof HOSTS)[number];
@@ -63,26 +63,9 @@ export async function until(check: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-const TCP_STATE_TIME_WAIT = '06';
-
-/**
- * Sockets in TIME_WAIT whose local port is `port` (and remote port `peerPort`, when given), read
- * from /proc/net/tcp{,6}. The table is the whole machine's: without `peerPort` another test's
- * client that happened to get `port` as its ephemeral port is counted too.
- */
-export function timeWaitCount(port: number, peerPort?: number): number {
-  let count = 0;
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols.length < 4) continue;
-      const localPort = parseInt(cols[1].split(':')[1], 16);
-      const remotePort = parseInt(cols[2].split(':')[1], 16);
-      if (localPort !== port || (peerPort !== undefined && remotePort !== peerPort)) continue;
-      if (cols[3] === TCP_STATE_TIME_WAIT) count++;
-    }
-  }
-  return count;
+/** Open file descriptors of this process (for leak checks). */
+export function fdCount(): number {
+  return readdirSync('/proc/self/fd').length;
 }
 
 export const tlsKey = readFileSync(new URL('./fixtures/localhost-key.pem', import.meta.url));

@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as sockctl from '../src/index.js';
 import { RawSocket, type RawResult, type TraceEntry } from '../src/index.js';
 import { native } from '../src/native.js';
-import { GARBAGE_ARGS, HOSTS, thrownBy, until, type Host } from './helpers.js';
+import { GARBAGE_ARGS, HOSTS, thrownBy, until, type Host, fdCount } from './helpers.js';
 
 const open: RawSocket[] = [];
 afterEach(() => {
@@ -43,9 +42,6 @@ const fail = (code: string, errno: number, syscall: string, extra: object = {}) 
 
 const coded = (code: string) => expect.objectContaining({ code });
 
-function fdCount(): number {
-  return readdirSync('/proc/self/fd').length;
-}
 
 const distIndex = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
