@@ -101,6 +101,23 @@ describe('length awareness', () => {
     const view = new DataView(backing, 100, TCP_INFO_SIZE);
     expect(tcpInfo(pair.client, view)).toBe(length);
     expect(decodeTcpInfo(view, length).state).toBe('ESTABLISHED');
+    // The kernel wrote inside the view only: the bytes before and after it are untouched.
+    const all = new Uint8Array(backing);
+    expect(all.subarray(0, 100).every((b) => b === 0)).toBe(true);
+    expect(all.subarray(100 + TCP_INFO_SIZE).every((b) => b === 0)).toBe(true);
+    // Wider element types count in bytes, not elements.
+    const words = new Uint32Array(TCP_INFO_SIZE / 4);
+    expect(tcpInfo(pair.client, words)).toBe(length);
+    expect(decodeTcpInfo(words, length).state).toBe('ESTABLISHED');
+  });
+
+  it('a view whose buffer was transferred away has no bytes: the kernel copies 0', async () => {
+    pair = await tcpPair();
+    const backing = new ArrayBuffer(TCP_INFO_SIZE);
+    const view = new Uint8Array(backing);
+    structuredClone(backing, { transfer: [backing] });
+    expect(backing.byteLength).toBe(0);
+    expect(tcpInfo(pair.client, view)).toBe(0);
   });
 
   it('fields are laid out without overlap and in order', () => {
