@@ -75,7 +75,9 @@ napi_value TcpInfo(napi_env env, napi_callback_info cbinfo) {
     return Guarded(env, [&]() -> napi_value { throw TcpInfoError(Napi::Env(env), err); });
   }
   napi_value result = nullptr;
-  napi_create_uint32(env, written, &result);  // on failure its exception is pending
+  if (napi_create_uint32(env, written, &result) != napi_ok) {
+    return Guarded(env, [&]() -> napi_value { throw Napi::Error::New(Napi::Env(env)); });
+  }
   return result;
 }
 
