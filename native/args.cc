@@ -17,12 +17,16 @@ int32_t IntArg(const Napi::CallbackInfo& info, size_t index, const char* name, i
   if (index >= info.Length() || napi_get_value_double(env, info[index], &value) != napi_ok) {
     throw ArgTypeError(env, name, "of type number");
   }
-  if (!std::isfinite(value) || std::trunc(value) != value || value < min || value > max) {
+  if (!IsIntegerIn(value, min, max)) {
     std::string range =
         "an integer >= " + std::to_string(min) + " and <= " + std::to_string(max);
     throw ArgRangeError(env, name, range.c_str());
   }
   return static_cast<int32_t>(value);
+}
+
+bool IsIntegerIn(double value, int32_t min, int32_t max) {
+  return std::isfinite(value) && std::trunc(value) == value && value >= min && value <= max;
 }
 
 int FdArg(const Napi::CallbackInfo& info, size_t index) {
@@ -43,48 +47,14 @@ Napi::Function FunctionArg(const Napi::CallbackInfo& info, size_t index, const c
   return info[index].As<Napi::Function>();
 }
 
-namespace {
-
-size_t ElementSize(napi_typedarray_type type) {
-  switch (type) {
-    case napi_int16_array:
-    case napi_uint16_array:
-      return 2;
-    case napi_int32_array:
-    case napi_uint32_array:
-    case napi_float32_array:
-      return 4;
-    case napi_float64_array:
-    case napi_bigint64_array:
-    case napi_biguint64_array:
-      return 8;
-    default:
-      return 1;
-  }
-}
-
-}  // namespace
-
 Bytes BytesArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
   Napi::Env env = info.Env();
-  if (index < info.Length()) {
-    Napi::Value value = info[index];
-    // napi_get_typedarray_info checks the type itself (napi_invalid_arg otherwise, nothing
-    // thrown): one N-API call on tcpInfo's allocation-free hot path.
-    napi_typedarray_type type;
-    size_t count = 0;
-    void* elements = nullptr;
-    if (napi_get_typedarray_info(env, value, &type, &count, &elements, nullptr, nullptr) ==
-        napi_ok) {
-      return {static_cast<uint8_t*>(elements), count * ElementSize(type)};
-    }
-    if (value.IsDataView()) {
-      size_t length = 0;
-      void* data = nullptr;
-      if (napi_get_dataview_info(env, value, &length, &data, nullptr, nullptr) == napi_ok) {
-        return {static_cast<uint8_t*>(data), length};
-      }
-    }
+  // napi_get_buffer_info takes any ArrayBufferView (Buffer, every TypedArray, DataView) and
+  // gives its bytes, byte offset included; anything else is napi_invalid_arg, nothing thrown.
+  void* data = nullptr;
+  size_t length = 0;
+  if (index < info.Length() && napi_get_buffer_info(env, info[index], &data, &length) == napi_ok) {
+    return {static_cast<uint8_t*>(data), length};
   }
   throw ArgTypeError(env, name, "an instance of Buffer, TypedArray or DataView");
 }

@@ -11,6 +11,9 @@
 
 namespace sockctl {
 
+// Whether `value` is an integer in [min, max] (false for NaN, infinities and fractions).
+bool IsIntegerIn(double value, int32_t min, int32_t max);
+
 // A file descriptor: an integer in [0, INT32_MAX].
 int FdArg(const Napi::CallbackInfo& info, size_t index);
 

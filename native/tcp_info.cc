@@ -10,7 +10,6 @@
 // goes through the checked path, which throws the same coded errors as every other binding.
 #include "tcp_info.h"
 
-#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -54,10 +53,6 @@ napi_value Guarded(napi_env env, Body body) {
   }
 }
 
-bool IsFd(double value) {
-  return value >= 0 && value <= INT32_MAX && std::trunc(value) == value;
-}
-
 napi_value TcpInfo(napi_env env, napi_callback_info cbinfo) {
   size_t argc = 2;
   napi_value argv[2] = {nullptr, nullptr};
@@ -65,7 +60,7 @@ napi_value TcpInfo(napi_env env, napi_callback_info cbinfo) {
   void* data = nullptr;
   size_t length = 0;
   if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2 ||
-      napi_get_value_double(env, argv[0], &fd) != napi_ok || !IsFd(fd) ||
+      napi_get_value_double(env, argv[0], &fd) != napi_ok || !IsIntegerIn(fd, 0, INT32_MAX) ||
       napi_get_buffer_info(env, argv[1], &data, &length) != napi_ok) {
     return Guarded(env, [&] { return napi_value(TcpInfoChecked(Napi::CallbackInfo(env, cbinfo))); });
   }
