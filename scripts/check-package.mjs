@@ -8,7 +8,7 @@
 //  3. `import { tcpInfo } from 'sockctl'` and `require('sockctl')` work there, and the binary
 //     mapped into the process is the shipped prebuild (on this Node and on each --node given);
 //  4. both resolve to typed declarations under tsc's node16 resolution (.mts and .cts);
-//  5. the CLI runs from the installed package (`npx sockctl --list`), once dist/cli.js exists.
+//  5. the CLI runs from the installed package (`npx sockctl --list`), once dist/cli/cli.js exists.
 // Needs `npm run build:prebuild` first.
 // Usage: node scripts/check-package.mjs [--keep] [--node /path/to/other/node ...]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -124,9 +124,9 @@ for (const tool of ['cc', 'c++', 'gcc', 'g++', 'make', 'python3']) {
   if (found.status === 0) fail(`${tool} is reachable in the no-compiler environment: ${found.stdout}`);
 }
 
-const cliShipped = actual.includes('dist/cli.js');
-const cliSource = gitFiles('src').some((file) => /^src\/cli\.(ts|mts|cts)$/.test(file));
-if (cliSource && !cliShipped) fail('src/cli.ts exists but dist/cli.js is not in the tarball');
+const cliShipped = actual.includes('dist/cli/cli.js');
+const cliSource = gitFiles('src').some((file) => /^src\/cli\/cli\.(ts|mts|cts)$/.test(file));
+if (cliSource && !cliShipped) fail('src/cli/cli.ts exists but dist/cli/cli.js is not in the tarball');
 
 function installAndRun(label, installArgs) {
   const app = path.join(work, label);
@@ -185,7 +185,7 @@ if (cliShipped) {
   const listed = run('npx', ['--no-install', 'sockctl', '--list'], { cwd: appDefault, env }).stdout;
   console.log(`ok: npx sockctl --list\n${listed.trimEnd()}`);
 } else {
-  console.log('cli: not checked: this tree has no src/cli.ts, so no dist/cli.js to run (npx sockctl --list)');
+  console.log('cli: not checked: this tree has no src/cli/cli.ts, so no dist/cli/cli.js to run (npx sockctl --list)');
 }
 
 if (options.keep) console.log(`kept: ${work}`);

@@ -11,10 +11,10 @@ out=$1 label=$2
 shift 2
 mkdir -p "$out"
 node=$(command -v node)
-node dist/cli.js --json > "$out/$label-root.json"
+node dist/cli/cli.js --json > "$out/$label-root.json"
 echo "$?" > "$out/$label-root.rc"
 setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all \
-  "$node" dist/cli.js --json > "$out/$label-nobody.json"
+  "$node" dist/cli/cli.js --json > "$out/$label-nobody.json"
 echo "$?" > "$out/$label-nobody.rc"
 rc=0
 if [ $# -gt 0 ]; then "$@"; rc=$?; fi

@@ -133,7 +133,7 @@ function collectNode(major) {
     return;
   }
   log(`Node ${major}: catalog on the host kernel as root`);
-  const out = spawnSync(nodeBinary(major), ['dist/cli.js', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 300_000 });
+  const out = spawnSync(nodeBinary(major), ['dist/cli/cli.js', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 300_000 });
   writeFileSync(`${cacheDir}/${id}.json`, out.stdout);
   runs.set(id, readRun(id));
 }

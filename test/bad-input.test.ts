@@ -3,7 +3,7 @@ import net from 'node:net';
 import { openSync, closeSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as sockctl from '../src/index.js';
-import { native } from '../src/native.js';
+import { native } from '../src/controls/native.js';
 import { GARBAGE_ARGS, tcpPair, thrownBy, type TcpPair, udpFdOf } from './helpers.js';
 
 let pair: TcpPair | undefined;

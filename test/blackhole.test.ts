@@ -12,7 +12,7 @@ import {
   tcpInfo,
   unblackhole,
 } from '../src/index.js';
-import { fdOf } from '../src/handle.js';
+import { fdOf } from '../src/controls/handle.js';
 import { HOSTS, nextError, tcpPair, until, type TcpPair } from './helpers.js';
 
 const probe = canBlackhole();

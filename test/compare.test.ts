@@ -1,20 +1,20 @@
 // `sockctl compare` on two recorded runs of this catalog (test/fixtures): one as root, one as
 // uid 65534 without capabilities, on the same kernel. Regenerate with:
-//   node dist/cli.js --json --family 4 > test/fixtures/run-root.json
+//   node dist/cli/cli.js --json --family 4 > test/fixtures/run-root.json
 //   setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all \
-//     node dist/cli.js --json --family 4 > test/fixtures/run-nobody.json
+//     node dist/cli/cli.js --json --family 4 > test/fixtures/run-nobody.json
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compareRuns, renderComparison } from '../src/compare.js';
-import type { CatalogRun } from '../src/run-catalog.js';
+import { compareRuns, renderComparison } from '../src/scenario/compare.js';
+import type { CatalogRun } from '../src/scenario/run-catalog.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const load = (name: string): CatalogRun => JSON.parse(readFileSync(fixture(name), 'utf8'));
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/cli/cli.js', import.meta.url));
 
 describe('compare', () => {
   const root = load('run-root.json');

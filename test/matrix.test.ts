@@ -4,8 +4,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { catalog } from '../src/catalog.js';
-import { compareRuns } from '../src/compare.js';
+import { catalog } from '../src/scenario/catalog.js';
+import { compareRuns } from '../src/scenario/compare.js';
 
 const docs = (name: string) => fileURLToPath(new URL(`../docs/${name}`, import.meta.url));
 const matrix = JSON.parse(readFileSync(docs('matrix.json'), 'utf8'));

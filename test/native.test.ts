@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { native, nativePath } from '../src/native.js';
+import { native, nativePath } from '../src/controls/native.js';
 
 const root = path.join(__dirname, '..');
 

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as sockctl from '../src/index.js';
 import { RawSocket, type RawResult, type TraceEntry } from '../src/index.js';
-import { native } from '../src/native.js';
+import { native } from '../src/controls/native.js';
 import { GARBAGE_ARGS, HOSTS, thrownBy, until, type Host, fdCount } from './helpers.js';
 
 const open: RawSocket[] = [];

@@ -9,12 +9,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { canUseNetns, netnsCommand, type ProbeResult } from '../src/index.js';
-import { NETNS_EXEC } from '../src/userns.js';
+import { NETNS_EXEC } from '../src/raw/userns.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
 const CHILD = path.join(HERE, 'fixtures', 'privilege-child.cjs');
-const CLI = path.join(ROOT, 'dist', 'netns-cli.js');
+const CLI = path.join(ROOT, 'dist', 'cli', 'netns-cli.js');
 const NOBODY = ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--inh-caps=-all'];
 const CHILD_TIMEOUT_MS = 30_000;
 

@@ -1,6 +1,6 @@
 // Hostile-input harness, run in a child process by test/hostile.test.ts (a crash here must not
 // take the test runner down). Walks the exports of the package (dist/index.js) and of the native
-// binding (dist/native.js) recursively, so functions added later are fuzzed without listing
+// binding (dist/controls/native.js) recursively, so functions added later are fuzzed without listing
 // them, and calls each with garbage. One line per call on stdout, written synchronously:
 //   B <index> <label>             before the call (the last one without E is the crasher)
 //   E <index> <outcome> <code>    outcome: returned | coded | own | uncoded
@@ -20,7 +20,7 @@ import { tcpPair } from './loopback.mjs';
 const require = createRequire(import.meta.url);
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const api = require(path.join(root, 'dist/index.js'));
-const { native } = require(path.join(root, 'dist/native.js'));
+const { native } = require(path.join(root, 'dist/controls/native.js'));
 
 const start = Number(process.argv[process.argv.indexOf('--start') + 1] || 0);
 // For the parent's own check that it sees crashes: die by SIGSEGV at this call index.

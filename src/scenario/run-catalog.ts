@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { catalog, BLACKHOLE, KILL, type CatalogCase } from './catalog.js';
-import { invalidArgType, invalidArgValue } from './errors.js';
-import type { RawFamily } from './raw-socket.js';
+import { invalidArgType, invalidArgValue } from '../controls/errors.js';
+import type { RawFamily } from '../raw/raw-socket.js';
 import type { ScenarioResult } from './scenario.js';
 import type { NodeView } from './node-view.js';
 
@@ -66,8 +66,8 @@ export function selectCases(only: string[] | undefined): CatalogCase[] {
 }
 
 async function tcpInfoLength(): Promise<number | undefined> {
-  const { RawSocket } = await import('./raw-socket.js');
-  const { tcpInfo } = await import('./tcp-info.js');
+  const { RawSocket } = await import('../raw/raw-socket.js');
+  const { tcpInfo } = await import('../controls/tcp-info.js');
   const socket = RawSocket.create(4);
   try {
     return tcpInfo(socket).length;

@@ -15,10 +15,10 @@ import {
   outOfRange,
   systemError,
   validateInteger,
-} from './errors.js';
-import { kClose, kFd, type OwnedSocket } from './handle.js';
-import { native, type NativeAddress } from './native.js';
-import { TCP_STATES, type TcpState } from './tcp-info.js';
+} from '../controls/errors.js';
+import { kClose, kFd, type OwnedSocket } from '../controls/handle.js';
+import { native, type NativeAddress } from '../controls/native.js';
+import { TCP_STATES, type TcpState } from '../controls/tcp-info.js';
 
 export type RawFamily = 4 | 6;
 

@@ -5,8 +5,8 @@
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import path from 'node:path';
-import { invalidArgType, type ProbeResult } from './errors.js';
-import { native } from './native.js';
+import { invalidArgType, type ProbeResult } from '../controls/errors.js';
+import { native } from '../controls/native.js';
 
 /** Options for {@link runInNetns}. */
 export interface NetnsOptions {

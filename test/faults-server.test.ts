@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { canBlackhole, faultClient, faultServer, RawSocket, setKeepAlive, setUserTimeout, type FaultServer } from '../src/index.js';
 import { expectErrorCode } from '../src/testing.js';
 import { HOSTS, nextError, fdCount } from './helpers.js';
-import { connect, outcome } from './fixtures-helpers.js';
+import { connect, outcome } from './faults-helpers.js';
 
 const probe = canBlackhole();
 const NODE_MAJOR = Number(process.versions.node.split('.')[0]);

@@ -7,12 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { RawSocket, type RawFamily, type RawResult } from './raw-socket.js';
-import { setKeepAlive, setLinger, setUserTimeout, setOption, type KeepAliveOptions } from './options.js';
-import { tcpInfo, type TcpState } from './tcp-info.js';
-import { blackhole, unblackhole } from './blackhole.js';
-import { kill } from './kill.js';
-import { invalidArgType, invalidArgValue } from './errors.js';
+import { RawSocket, type RawFamily, type RawResult } from '../raw/raw-socket.js';
+import { setKeepAlive, setLinger, setUserTimeout, setOption, type KeepAliveOptions } from '../controls/options.js';
+import { tcpInfo, type TcpState } from '../controls/tcp-info.js';
+import { blackhole, unblackhole } from '../raw/blackhole.js';
+import { kill } from '../raw/kill.js';
+import { invalidArgType, invalidArgValue } from '../controls/errors.js';
 
 export type EndName = 'client' | 'server' | 'listener';
 

@@ -3,7 +3,7 @@
  * sockctl-netns: runs a command in a new user + network namespace with loopback up, so an
  * unprivileged user can blackhole and kill sockets there. Usage: sockctl-netns [--] <cmd> [args…]
  */
-import { runInNetns } from './userns.js';
+import { runInNetns } from '../raw/userns.js';
 
 const USAGE = `usage: sockctl-netns [--] <command> [args...]
 

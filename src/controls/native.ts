@@ -131,7 +131,7 @@ export interface NativeBinding {
   readonly netns: NativeNetns;
 }
 
-const packageRoot = path.join(__dirname, '..');
+const packageRoot = path.join(__dirname, '..', '..');
 
 interface Loaded {
   readonly binding: NativeBinding;

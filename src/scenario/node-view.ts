@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { RawSocket, type RawFamily } from './raw-socket.js';
+import { RawSocket, type RawFamily } from '../raw/raw-socket.js';
 
 export interface NodeView {
   /** Events in the order Node emitted them. */

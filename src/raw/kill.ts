@@ -3,9 +3,9 @@
  * (SOCK_DESTROY, what `ss -K` sends), matched by its 4-tuple and its own SO_COOKIE.
  */
 import { Server, type Socket } from 'node:net';
-import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, invalidArgType, systemError, type ProbeResult } from './errors.js';
-import { fdOf, type OwnedSocket, type SocketLike } from './handle.js';
-import { native } from './native.js';
+import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, invalidArgType, systemError, type ProbeResult } from '../controls/errors.js';
+import { fdOf, type OwnedSocket, type SocketLike } from '../controls/handle.js';
+import { native } from '../controls/native.js';
 
 const KILL_EPERM = "SOCK_DESTROY needs CAP_NET_ADMIN over the socket's network namespace. " + HOW_TO_GET_CAP_NET_ADMIN;
 

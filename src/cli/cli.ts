@@ -3,12 +3,12 @@
  * `sockctl`: runs the catalog of kernel cases on this machine and prints what the kernel did.
  */
 import { parseArgs } from 'node:util';
-import { catalog, ERRNO_COVERAGE } from './catalog.js';
-import { runCatalog, selectCases, type CaseRun, type CatalogRun } from './run-catalog.js';
-import type { RawFamily } from './raw-socket.js';
-import type { StepRecord } from './scenario.js';
+import { catalog, ERRNO_COVERAGE } from '../scenario/catalog.js';
+import { runCatalog, selectCases, type CaseRun, type CatalogRun } from '../scenario/run-catalog.js';
+import type { RawFamily } from '../raw/raw-socket.js';
+import type { StepRecord } from '../scenario/scenario.js';
 import { readFileSync } from 'node:fs';
-import { compareRuns, renderComparison } from './compare.js';
+import { compareRuns, renderComparison } from '../scenario/compare.js';
 
 const HELP = `Usage: sockctl [options]
 

@@ -7,13 +7,13 @@ import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { RawSocket, type RawFamily } from './raw-socket.js';
+import { RawSocket, type RawFamily } from '../raw/raw-socket.js';
 import { scenario, type ScenarioEnds, type Requirement, type Scenario, type ScenarioResult, type StepRecord } from './scenario.js';
 import { NodeRecorder, nodeView, type NodeView } from './node-view.js';
-import { blackhole, canBlackhole } from './blackhole.js';
-import { canKill, kill } from './kill.js';
-import { abort, setKeepAlive, setUserTimeout } from './options.js';
-import { tcpInfo } from './tcp-info.js';
+import { blackhole, canBlackhole } from '../raw/blackhole.js';
+import { canKill, kill } from '../raw/kill.js';
+import { abort, setKeepAlive, setUserTimeout } from '../controls/options.js';
+import { tcpInfo } from '../controls/tcp-info.js';
 
 export interface CatalogCase {
   name: string;

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canBlackhole, faultProxy, RawSocket, setUserTimeout, type FaultProxy } from '../src/index.js';
 import { HOSTS, until, fdCount } from './helpers.js';
-import { connect, outcome } from './fixtures-helpers.js';
+import { connect, outcome } from './faults-helpers.js';
 
 const open: Array<FaultProxy | net.Server | net.Socket> = [];
 afterEach(async () => {
@@ -47,7 +47,7 @@ describe.each(HOSTS)('faultProxy on %s', (host) => {
     const proxy = await proxyTo(host, up.port, { response: { pass: 1234, then: 'reset' } });
     // A RawSocket client reads what its kernel holds, at its own pace: the exact bytes, then the
     // reset. (A Node 20/22 net.Socket that reads the bytes and the RST in one go reports 'end';
-    // see fixtures-server.test.ts.)
+    // see faults-server.test.ts.)
     const connected = await RawSocket.connect({ host, port: proxy.port });
     if (!connected.ok) throw new Error(connected.code);
     const c = connected.socket;

@@ -2,9 +2,9 @@
  * A silent peer without a network: a classic BPF socket filter that drops every packet for one
  * socket, so the other side of the connection meets real retransmission timeouts.
  */
-import { fdOf, type SocketLike } from './handle.js';
-import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, systemError, type ProbeResult } from './errors.js';
-import { native } from './native.js';
+import { fdOf, type SocketLike } from '../controls/handle.js';
+import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, systemError, type ProbeResult } from '../controls/errors.js';
+import { native } from '../controls/native.js';
 
 const BLACKHOLE_EPERM =
   'attaching a socket filter (SO_ATTACH_FILTER) to a TCP socket needs CAP_NET_ADMIN in the ' +
