@@ -30,10 +30,12 @@
             "native/core/raw_io.cc",
             "native/filter.cc",
             "native/diag.cc",
+            "native/sockets.cc",
             "native/netns.cc",
             "native/core/options.cc",
             "native/core/filter.cc",
             "native/core/diag.cc",
+            "native/core/sockets.cc",
             "native/core/netns.cc"
           ]
         }, {

@@ -8,6 +8,7 @@
 #include "poll.h"
 #include "queues.h"
 #include "raw_io.h"
+#include "sockets.h"
 #include "tcp_info.h"
 
 static Napi::Object InitSockctl(Napi::Env env, Napi::Object exports) {
@@ -19,6 +20,7 @@ static Napi::Object InitSockctl(Napi::Env env, Napi::Object exports) {
   exports.Set("filter", sockctl::InitFilter(env));
   exports.Set("diag", sockctl::InitDiag(env));
   exports.Set("netns", sockctl::InitNetns(env));
+  exports.Set("sockets", sockctl::InitSockets(env));
   return exports;
 }
 
