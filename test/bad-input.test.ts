@@ -18,7 +18,7 @@ const coded = (code: string, name?: string) =>
 // Each control with the arguments that make a valid call after the socket.
 const CONTROLS: Array<[string, (s: unknown) => unknown]> = [
   ['abort', (s) => sockctl.abort(s as net.Socket)],
-  ['setLinger', (s) => sockctl.setLinger(s as net.Socket, 1)],
+  ['setLinger', (s) => sockctl.setLinger(s as net.Socket, 1000)],
   ['getLinger', (s) => sockctl.getLinger(s as net.Socket)],
   ['setKeepAlive', (s) => sockctl.setKeepAlive(s as net.Socket, { idle: 1000 })],
   ['getKeepAlive', (s) => sockctl.getKeepAlive(s as net.Socket)],
@@ -67,6 +67,8 @@ describe('argument values', () => {
   it.each([
     ['setLinger(-1)', (s: net.Socket) => sockctl.setLinger(s, -1), 'ERR_OUT_OF_RANGE'],
     ['setLinger(1.5)', (s: net.Socket) => sockctl.setLinger(s, 1.5), 'ERR_OUT_OF_RANGE'],
+    // 1–999 ms would round down to 0 s, which turns close into a reset: refused.
+    ['setLinger(999)', (s: net.Socket) => sockctl.setLinger(s, 999), 'ERR_OUT_OF_RANGE'],
     ['setLinger("1")', (s: net.Socket) => sockctl.setLinger(s, '1' as never), 'ERR_INVALID_ARG_TYPE'],
     ['setUserTimeout(-1)', (s: net.Socket) => sockctl.setUserTimeout(s, -1), 'ERR_OUT_OF_RANGE'],
     ['setUserTimeout(2**31)', (s: net.Socket) => sockctl.setUserTimeout(s, 2 ** 31), 'ERR_OUT_OF_RANGE'],

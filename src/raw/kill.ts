@@ -3,7 +3,8 @@
  * (SOCK_DESTROY, what `ss -K` sends), matched by its 4-tuple and its own SO_COOKIE.
  */
 import { Server, type Socket } from 'node:net';
-import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, invalidArgType, systemError, type ProbeResult } from '../controls/errors.js';
+import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, systemError, type ProbeResult } from '../controls/errors.js';
+import { invalidArgType } from '../controls/validate.js';
 import { fdOf, type OwnedSocket, type SocketLike } from '../controls/handle.js';
 import { native } from '../controls/native.js';
 

@@ -12,7 +12,7 @@ import { setKeepAlive, setLinger, setUserTimeout, setOption, type KeepAliveOptio
 import { tcpInfo, type TcpState } from '../controls/tcp-info.js';
 import { blackhole, unblackhole } from '../raw/blackhole.js';
 import { kill } from '../raw/kill.js';
-import { invalidArgType, invalidArgValue } from '../controls/errors.js';
+import { invalidArgType, validateFamily, validateFunction, validateObject, validateOneOf } from '../controls/validate.js';
 
 export type EndName = 'client' | 'server' | 'listener';
 
@@ -72,6 +72,10 @@ export interface Requirement {
   probe(): { ok: boolean; reason?: string };
 }
 
+/** The sockets that exist before a scenario's first step; see {@link ScenarioOptions.setup}. */
+export type Setup = 'connected' | 'listening' | 'closed-port';
+const SETUPS: readonly Setup[] = ['connected', 'listening', 'closed-port'];
+
 export interface ScenarioOptions {
   /**
    * What exists before the first step: `'connected'` (default: a listener, a connected client
@@ -79,7 +83,7 @@ export interface ScenarioOptions {
    * socket: the steps connect and accept) or `'closed-port'` (an unconnected client socket and
    * a port with no listener, held bound so no one else takes it).
    */
-  setup?: 'connected' | 'listening' | 'closed-port';
+  setup?: Setup;
   /** Requirements probed before running; unmet ones make the result `skipped`. */
   requires?: Requirement[];
 }
@@ -286,10 +290,10 @@ export class End {
     return this.step('abort', 'linger 0 + close', (ctx) => fromResult(socketOf(ctx, this.name).abort()));
   }
 
-  /** SO_LINGER: seconds, or null for off. */
-  linger(seconds: number | null): Step {
-    return this.step('linger', String(seconds), (ctx) => {
-      setLinger(socketOf(ctx, this.name), seconds);
+  /** SO_LINGER: ms (whole seconds, see {@link setLinger}), or null for off. */
+  linger(ms: number | null): Step {
+    return this.step('linger', ms === null ? 'off' : `${ms} ms`, (ctx) => {
+      setLinger(socketOf(ctx, this.name), ms);
       return { syscall: 'setsockopt', outcome: 'ok' };
     });
   }
@@ -420,9 +424,8 @@ export class Scenario {
    */
   async run(options: RunOptions = {}): Promise<ScenarioResult> {
     if (!(this instanceof Scenario)) throw invalidArgType('this', 'a Scenario', this);
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
-    const family = options.family ?? 4;
-    if (family !== 4 && family !== 6) throw invalidArgValue('options.family', '4 or 6', family);
+    const { family: given } = validateObject(options, 'options');
+    const family = given === undefined ? 4 : validateFamily(given, 'options.family');
     const started = performance.now();
     const base = { name: this.name, family, steps: [] as StepRecord[], expected: [] as Outcome[], actual: [] as Outcome[] };
     for (const requirement of this.options.requires ?? []) {
@@ -532,12 +535,9 @@ async function setUp(ctx: Context, setup: NonNullable<ScenarioOptions['setup']>)
  */
 export function scenario(name: string, build: (ends: ScenarioEnds) => Step[], options: ScenarioOptions = {}): Scenario {
   if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
-  if (typeof build !== 'function') throw invalidArgType('build', 'of type function', build);
-  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
-  const { setup, requires } = options;
-  if (setup !== undefined && !['connected', 'listening', 'closed-port'].includes(setup)) {
-    throw invalidArgValue('options.setup', "'connected', 'listening' or 'closed-port'", setup);
-  }
+  validateFunction(build, 'build');
+  const { setup, requires } = validateObject(options, 'options');
+  if (setup !== undefined) validateOneOf(setup, 'options.setup', SETUPS);
   if (requires !== undefined && (!Array.isArray(requires) || requires.some((r) => typeof r?.probe !== 'function'))) {
     throw invalidArgType('options.requires', 'an array of { name, probe() }', requires);
   }
