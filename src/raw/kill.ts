@@ -58,7 +58,7 @@ export function kill(socket: Socket | OwnedSocket): void {
   }
   const fd = fdOf(socket);
   try {
-    native.diag.destroy(fd);
+    native.diag.kill(fd);
   } catch (error) {
     throw explain(error);
   }
@@ -87,7 +87,7 @@ export function socketCookie(socket: SocketLike): bigint {
  * https://man7.org/linux/man-pages/man7/sock_diag.7.html
  */
 export function canKill(): ProbeResult {
-  const [errno, step] = native.diag.probeDestroy();
+  const [errno, step] = native.diag.probeKill();
   if (errno === 0) return { ok: true };
   const { code } = systemError(errno, step);
   let reason: string;
