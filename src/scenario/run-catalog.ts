@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { catalog, BLACKHOLE, KILL, type CatalogCase } from './catalog.js';
+import { catalog, BLACKHOLE, KILL, type CatalogCase } from './catalog/index.js';
 import { invalidArgType, invalidArgValue, validateFunction, validateObject } from '../controls/validate.js';
 import type { RawFamily } from '../raw/raw-socket.js';
 import type { ScenarioResult } from './scenario.js';
