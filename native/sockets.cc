@@ -188,13 +188,14 @@ class RecordSink : public core::DiagSink {
   uint32_t count_ = 0;
 };
 
+// A failure of the netlink exchange names the request, as kill's SOCK_DESTROY does; one of the fd
+// pass (/proc/self/status) is a plain SystemError.
 Napi::Error SnapshotError(Napi::Env env, int err, const char* step) {
-  Napi::Error error = SystemError(env, err, step);
   if (std::strcmp(step, "sendmsg") == 0 || std::strcmp(step, "recvmsg") == 0 ||
       std::strcmp(step, "poll") == 0) {
-    error.Value().Set("request", Napi::String::New(env, "SOCK_DIAG_BY_FAMILY"));
+    return RequestError(env, err, step, "SOCK_DIAG_BY_FAMILY");
   }
-  return error;
+  return SystemError(env, err, step);
 }
 
 std::vector<uint16_t> PortsArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
@@ -353,8 +354,7 @@ class CaptureSink : public core::DiagSink {
 // in the network namespace with INET_DIAG_INFO, as the parser receives it.
 Napi::Value Capture(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int family = IntArg(info, 0, "family", 4, 6);
-  if (family == 5) throw ArgRangeError(env, "family", "4 or 6");
+  int family = FamilyArg(info, 0);
   CaptureSink sink;
   core::DumpRequest request;
   request.family = family == 4 ? AF_INET : AF_INET6;

@@ -4,8 +4,8 @@
 // is read: the bytes come from the kernel, or from a caller feeding the parser directly.
 #include "sockets.h"
 
-#include <fcntl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -22,31 +22,14 @@
 #include <cstring>
 #include <memory>
 
+#include "owned_fd.h"
+
 namespace sockctl::core {
 namespace {
 
 // Netlink answers come from the kernel within recvmsg; the bound only keeps a broken kernel
 // from holding the event loop. A dump of a huge table takes milliseconds, not seconds.
 constexpr int kDumpTimeoutMs = 10000;
-
-int Fail(const char** step, const char* name) {
-  *step = name;
-  return errno;
-}
-
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd) : fd_(fd) {}
-  ~OwnedFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 uint32_t NextSequence() {
   static uint32_t sequence = 0;
