@@ -313,6 +313,19 @@ Napi::Value Attribute(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, count);
 }
 
+// inodes() → Uint32Array: the inodes of the sockets this process's fds hold, sorted (fstat only,
+// no netlink: what a leak check's baseline needs, on any kernel).
+Napi::Value Inodes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* step = "";
+  std::vector<uint32_t> inodes;
+  int err = core::OwnedSocketInodes(&inodes, &step);
+  if (err != 0) throw SnapshotError(env, err, step);
+  Napi::Uint32Array out = Napi::Uint32Array::New(env, inodes.size());
+  if (!inodes.empty()) std::memcpy(out.Data(), inodes.data(), inodes.size() * sizeof(uint32_t));
+  return out;
+}
+
 // parse(datagram, sequence) → [records, count]: the dump parser on given bytes, every socket
 // kept (attribution not asked). A malformed datagram throws EBADMSG (syscall "recvmsg").
 Napi::Value Parse(const Napi::CallbackInfo& info) {
@@ -380,6 +393,7 @@ Napi::Object InitSockets(Napi::Env env) {
   Napi::Object exports = Napi::Object::New(env);
   exports.Set("snapshot", Napi::Function::New(env, Snapshot, "snapshot"));
   exports.Set("attribute", Napi::Function::New(env, Attribute, "attribute"));
+  exports.Set("inodes", Napi::Function::New(env, Inodes, "inodes"));
   exports.Set("parse", Napi::Function::New(env, Parse, "parse"));
   exports.Set("capture", Napi::Function::New(env, Capture, "capture"));
   return exports;

@@ -65,6 +65,12 @@ describe('hostile input', () => {
         'native.options.setKeepAlive',
         'native.rawIo.close',
         'native.poll.wait',
+        'sockctl.sockets',
+        'sockctl.tcpInfoBatch',
+        'native.sockets.snapshot',
+        'native.sockets.parse',
+        'native.sockets.attribute',
+        'native.tcpInfo.tcpInfoBatch',
       ]),
     );
     // Async methods were fuzzed too: their rejections are counted above.

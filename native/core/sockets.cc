@@ -177,6 +177,7 @@ int ParseDatagram(const uint8_t* data, size_t length, uint32_t sequence, DiagSin
         // Since 4.x the kernel puts the dump's result in NLMSG_DONE: negative is an error.
         if (payload_length >= sizeof(int)) {
           int result = Load<int>(payload);
+          if (result < -4095) return EBADMSG;
           if (result < 0) return -result;
         }
         return 0;
