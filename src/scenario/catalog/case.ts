@@ -5,6 +5,7 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { tcpInfo } from '../../controls/tcp-info.js';
 import { canBlackhole } from '../../raw/blackhole.js';
+import { probeSnapshot } from '../../controls/sockets.js';
 import { canKill } from '../../raw/kill.js';
 import type { RawFamily } from '../../raw/raw-socket.js';
 import type { NodeView } from '../node-view.js';
@@ -33,6 +34,7 @@ export interface CatalogCase {
 
 export const BLACKHOLE: Requirement = { name: 'blackhole (CAP_NET_ADMIN)', probe: canBlackhole };
 export const KILL: Requirement = { name: 'kill (CAP_NET_ADMIN, INET_DIAG_DESTROY)', probe: canKill };
+export const SNAPSHOT: Requirement = { name: 'snapshot (sock_diag: inet_diag, tcp_diag)', probe: probeSnapshot };
 
 /** A case whose raw view is a scenario: its name and requirements come from the scenario. */
 export function fromScenario(
