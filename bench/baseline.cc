@@ -9,6 +9,9 @@
 //   baseline dump <remote-port> <iterations>     one inet_diag dump of the sockets connected to
 //                                                <remote-port> (another process's), tcp_info
 //                                                included, filtered in the kernel
+//
+// With BASELINE_IDLE_THREAD=1 the process holds one idle thread, as Node's does: the kernel then
+// takes a reference on the file for every syscall on an fd (a single-threaded process skips it).
 // socket(7), tcp(7), sock_diag(7), clock_gettime(2).
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,9 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "../native/core/options.h"
@@ -78,6 +84,32 @@ class CountingSink : public sockctl::core::DiagSink {
   unsigned checksum = 0;
 };
 
+// A thread that only waits, for as long as the object lives (every path out of main joins it).
+class IdleThread {
+ public:
+  explicit IdleThread(bool start) {
+    if (start) thread_ = std::thread([this] {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, [this] { return finished_; });
+    });
+  }
+  ~IdleThread() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      finished_ = true;
+    }
+    done_.notify_one();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_;
+  bool finished_ = false;
+  std::thread thread_;
+};
+
 int Usage(const char* self) {
   std::fprintf(stderr,
                "usage: %s <tcpinfo|usertimeout|keepalive> <iterations>\n"
@@ -97,6 +129,9 @@ int main(int argc, char** argv) {
   long param = two ? std::strtol(argv[2], nullptr, 10) : 1;
   long iterations = std::strtol(argv[two ? 3 : 2], nullptr, 10);
   if (param < 1 || iterations < 1) return Usage(argv[0]);
+
+  const char* idle_env = std::getenv("BASELINE_IDLE_THREAD");
+  IdleThread idle(idle_env != nullptr && std::strcmp(idle_env, "1") == 0);
 
   std::vector<int> clients, servers;
   bool dump = std::strcmp(op, "dump") == 0;

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -110,6 +111,54 @@ class ListenerSink : public core::DiagSink {
   std::vector<Listener>* out_;
 };
 
+// The records of one snapshot: grown with realloc (no zero-fill, and a large block moves by
+// remapping pages, not copying) and handed to JavaScript as the ArrayBuffer's own memory.
+class RecordBuffer {
+ public:
+  RecordBuffer() = default;
+  RecordBuffer(const RecordBuffer&) = delete;
+  RecordBuffer& operator=(const RecordBuffer&) = delete;
+  ~RecordBuffer() { std::free(data_); }
+
+  // Room for `size` more bytes at the end, or nullptr when memory ran out.
+  uint8_t* Append(size_t size) {
+    if (capacity_ - size_ < size) {
+      size_t capacity = std::max(capacity_ * 2, std::max(size_ + size, size_t{16} << 10));
+      void* grown = std::realloc(data_, capacity);
+      if (grown == nullptr) return nullptr;
+      data_ = static_cast<uint8_t*>(grown);
+      capacity_ = capacity;
+    }
+    uint8_t* at = data_ + size_;
+    size_ += size;
+    return at;
+  }
+  size_t size() const { return size_; }
+  const uint8_t* data() const { return data_; }
+
+  // The bytes as an ArrayBuffer that owns them (freed by its finalizer); a copy where external
+  // buffers are not allowed.
+  Napi::ArrayBuffer Release(Napi::Env env) {
+    if (size_ > 0) {
+      napi_value value = nullptr;
+      if (napi_create_external_arraybuffer(env, data_, size_, Free, nullptr, &value) == napi_ok) {
+        data_ = nullptr;
+        size_ = capacity_ = 0;
+        return Napi::ArrayBuffer(env, value);
+      }
+    }
+    Napi::ArrayBuffer copy = Napi::ArrayBuffer::New(env, size_);
+    if (size_ > 0) std::memcpy(copy.Data(), data_, size_);
+    return copy;
+  }
+
+ private:
+  static void Free(napi_env, void* data, void*) { std::free(data); }
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 void Put16(uint8_t* at, uint16_t v) { std::memcpy(at, &v, sizeof(v)); }
 void Put32(uint8_t* at, uint32_t v) { std::memcpy(at, &v, sizeof(v)); }
 void Put64(uint8_t* at, uint64_t v) { std::memcpy(at, &v, sizeof(v)); }
@@ -118,7 +167,7 @@ void Put64(uint8_t* at, uint64_t v) { std::memcpy(at, &v, sizeof(v)); }
 class RecordSink : public core::DiagSink {
  public:
   RecordSink(const std::vector<uint32_t>* inodes, const std::vector<Listener>* listeners,
-             bool keep_all, std::vector<uint8_t>* out)
+             bool keep_all, RecordBuffer* out)
       : inodes_(inodes), listeners_(listeners), keep_all_(keep_all), out_(out) {}
 
   int Accept(const core::DiagSocket& s) override {
@@ -129,15 +178,11 @@ class RecordSink : public core::DiagSink {
     }
     uint32_t info_length = s.info == nullptr ? 0 : std::min(s.info_length, kMaxInfo);
     size_t size = kRecordHeader + ((info_length + 7) & ~size_t{7});
-    size_t at = out_->size();
+    uint8_t* r = out_->Append(size);
     // A failed allocation is an error for the caller, not an abort of the process.
-    try {
-      out_->resize(at + size);
-    } catch (const std::bad_alloc&) {
-      return ENOMEM;
-    }
-    uint8_t* r = out_->data() + at;
-    std::memset(r, 0, size);
+    if (r == nullptr) return ENOMEM;
+    std::memset(r, 0, kRecordHeader);
+    std::memset(r + kRecordHeader + info_length, 0, size - kRecordHeader - info_length);
     r[0] = s.family == AF_INET ? 4 : 6;
     r[1] = s.state;
     r[2] = s.timer;
@@ -184,7 +229,7 @@ class RecordSink : public core::DiagSink {
   const std::vector<uint32_t>* inodes_;
   const std::vector<Listener>* listeners_;
   bool keep_all_;
-  std::vector<uint8_t>* out_;
+  RecordBuffer* out_;
   uint32_t count_ = 0;
 };
 
@@ -218,11 +263,9 @@ std::vector<uint16_t> PortsArg(const Napi::CallbackInfo& info, size_t index, con
   return ports;
 }
 
-Napi::Value Result(Napi::Env env, const std::vector<uint8_t>& records, uint32_t count) {
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, records.size());
-  if (!records.empty()) std::memcpy(buffer.Data(), records.data(), records.size());
+Napi::Value Result(Napi::Env env, RecordBuffer* records, uint32_t count) {
   Napi::Array out = Napi::Array::New(env, 2);
-  out.Set(0u, buffer);
+  out.Set(0u, records->Release(env));
   out.Set(1u, Napi::Number::New(env, count));
   return out;
 }
@@ -266,7 +309,7 @@ Napi::Value Snapshot(const Napi::CallbackInfo& info) {
     int err = Ownership(&inodes, &listeners, &step);
     if (err != 0) throw SnapshotError(env, err, step);
   }
-  std::vector<uint8_t> records;
+  RecordBuffer records;
   RecordSink sink(owned ? &inodes : nullptr, &listeners, !owned, &records);
   core::DumpRequest request;
   request.family = family == 0 ? AF_UNSPEC : family == 4 ? AF_INET : AF_INET6;
@@ -274,7 +317,7 @@ Napi::Value Snapshot(const Napi::CallbackInfo& info) {
   request.ports = &ports;
   int err = core::Dump(request, &sink, &step);
   if (err != 0) throw SnapshotError(env, err, step);
-  return Result(env, records, sink.count());
+  return Result(env, &records, sink.count());
 }
 
 // attribute(records): fills in each record's attribution byte (fd, listener, peer or filter).
@@ -337,13 +380,13 @@ Napi::Value Parse(const Napi::CallbackInfo& info) {
       sequence != static_cast<double>(static_cast<uint32_t>(sequence))) {
     throw ArgRangeError(env, "sequence", "an integer >= 0 and <= 4294967295");
   }
-  std::vector<uint8_t> records;
+  RecordBuffer records;
   RecordSink sink(nullptr, nullptr, true, &records);
   bool done = false;
   int err = core::ParseDatagram(bytes.data, bytes.length, static_cast<uint32_t>(sequence), &sink,
                                 &done);
   if (err != 0) throw SnapshotError(env, err, "recvmsg");
-  return Result(env, records, sink.count());
+  return Result(env, &records, sink.count());
 }
 
 // Keeps the raw datagrams of a dump (the first kMaxCaptured), for tests of the parser.
