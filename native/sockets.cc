@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <vector>
 
 #include "args.h"
@@ -102,7 +103,12 @@ class ListenerSink : public core::DiagSink {
     static const uint8_t zero[16] = {};
     l.wildcard = std::memcmp(s.local, zero, s.family == AF_INET ? 4 : 16) == 0;
     l.port = s.local_port;
-    out_->push_back(l);
+    // Out of memory is an error for the caller, not an exception through the netlink core.
+    try {
+      out_->push_back(l);
+    } catch (const std::bad_alloc&) {
+      return ENOMEM;
+    }
     return 0;
   }
 
@@ -250,7 +256,7 @@ std::vector<uint16_t> PortsArg(const Napi::CallbackInfo& info, size_t index, con
   Napi::Array array = info[index].As<Napi::Array>();
   uint32_t length = array.Length();
   if (length > core::kMaxFilterPorts) {
-    throw ArgRangeError(info.Env(), name, "at most 4000 ports long");
+    throw ArgRangeError(info.Env(), name, "at most 1000 ports long");
   }
   for (uint32_t i = 0; i < length; i++) {
     Napi::Value v = array.Get(i);
@@ -298,7 +304,7 @@ Napi::Value Snapshot(const Napi::CallbackInfo& info) {
   ports.remote = PortsArg(info, 3, "remotePorts");
   ports.either = PortsArg(info, 4, "ports");
   if (ports.local.size() + ports.remote.size() + ports.either.size() > core::kMaxFilterPorts) {
-    throw ArgRangeError(env, "ports", "at most 4000 ports in all");
+    throw ArgRangeError(env, "ports", "at most 1000 ports in all");
   }
 
   const char* step = "";

@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 
 #include "owned_fd.h"
 
@@ -129,12 +130,8 @@ int ParseSocket(const uint8_t* payload, size_t length, DiagSink* sink) {
   return sink->Accept(s);
 }
 
-}  // namespace
-
-int BuildPortBytecode(const PortFilter& ports, std::vector<uint8_t>* bytecode) {
-  bytecode->clear();
-  size_t count = ports.local.size() + ports.remote.size() + ports.either.size();
-  if (count > kMaxFilterPorts) return E2BIG;
+// The bytecode's blocks (AND), each a list of alternatives (OR).
+int BuildBlocks(const PortFilter& ports, std::vector<uint8_t>* bytecode) {
   std::vector<std::vector<Alt>> blocks;
   if (!ports.local.empty()) {
     std::vector<Alt> alts;
@@ -156,10 +153,25 @@ int BuildPortBytecode(const PortFilter& ports, std::vector<uint8_t>* bytecode) {
   }
   size_t total = 0;
   for (const auto& alts : blocks) total += alts.size() * kAltSize;
-  if (total + 4 > UINT16_MAX) return E2BIG;
+  // One netlink attribute holds the program: its length is a u16, header included.
+  if (total + NLA_HDRLEN > UINT16_MAX) return E2BIG;
   bytecode->reserve(total);
   for (const auto& alts : blocks) PutBlock(bytecode, alts, total);
   return 0;
+}
+
+}  // namespace
+
+int BuildPortBytecode(const PortFilter& ports, std::vector<uint8_t>* bytecode) {
+  bytecode->clear();
+  size_t count = ports.local.size() + ports.remote.size() + ports.either.size();
+  if (count > kMaxFilterPorts) return E2BIG;
+  // Out of memory is an errno here like everywhere in the core, never an exception.
+  try {
+    return BuildBlocks(ports, bytecode);
+  } catch (const std::bad_alloc&) {
+    return ENOMEM;
+  }
 }
 
 int ParseDatagram(const uint8_t* data, size_t length, uint32_t sequence, DiagSink* sink,
@@ -387,7 +399,12 @@ int OwnedSocketInodes(std::vector<uint32_t>* inodes, const char** step) {
     struct stat st;
     // A closed fd is EBADF; one closed by another thread meanwhile is simply not there.
     if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
-      inodes->push_back(static_cast<uint32_t>(st.st_ino));
+      try {
+        inodes->push_back(static_cast<uint32_t>(st.st_ino));
+      } catch (const std::bad_alloc&) {
+        *step = "fstat";
+        return ENOMEM;
+      }
     }
   }
   std::sort(inodes->begin(), inodes->end());

@@ -54,9 +54,9 @@ struct PortFilter {
   bool empty() const { return local.empty() && remote.empty() && either.empty(); }
 };
 
-// Most ports a filter may name in all: the bytecode takes 16 bytes a port and must fit one
-// netlink attribute (64 KiB).
-constexpr size_t kMaxFilterPorts = 4000;
+// Most ports a filter may name in all: the bytecode takes 20 bytes a port and side (40 for a
+// port on either side) and must fit one netlink attribute (64 KiB).
+constexpr size_t kMaxFilterPorts = 1000;
 
 struct DumpRequest {
   // AF_INET, AF_INET6, or AF_UNSPEC for both in one walk of the kernel's tables (the

@@ -47,7 +47,7 @@ const ALL_STATES = 0xffff;
 const SYN_RECV = TCP_STATES.indexOf('SYN_RECV');
 const NEW_SYN_RECV = TCP_STATES.indexOf('NEW_SYN_RECV');
 /** What the kernel's filter program can hold (native/core/sockets.h). */
-export const MAX_FILTER_PORTS = 4000;
+export const MAX_FILTER_PORTS = 1000;
 
 /** One snapshot's records, shared by its entries. */
 class Records {
