@@ -126,8 +126,8 @@ export function describeSocket(s: SnapshotSocket): string {
     const idle = Math.min(info.lastDataSentMs ?? Infinity, info.lastDataRecvMs ?? Infinity, info.lastAckRecvMs ?? Infinity);
     if (Number.isFinite(idle)) parts.push(`idle ${idle} ms`);
   }
-  parts.push(
-    s.state === 'LISTEN' ? `${s.unread} waiting for accept()` : `${s.unread} bytes unread, ${s.queued} queued to send`,
-  );
+  // A TIME_WAIT socket has no queues left to show.
+  if (s.state === 'LISTEN') parts.push(`${s.unread} waiting for accept()`);
+  else if (s.state !== 'TIME_WAIT') parts.push(`${s.unread} bytes unread, ${s.queued} queued to send`);
   return parts.join(', ');
 }
