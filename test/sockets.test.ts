@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { queues, setKeepAlive, socketCookie, sockets, tcpInfo, type SnapshotSocket } from '../src/index.js';
+import { blackhole, canBlackhole, queues, setKeepAlive, socketCookie, sockets, tcpInfo, type SnapshotSocket } from '../src/index.js';
 import { native } from '../src/controls/native.js';
 import { HOSTS, tcpPair, until, type TcpPair } from './helpers.js';
 
@@ -82,6 +82,23 @@ describe.each(HOSTS)('sockets() on %s', (host) => {
     expect(entryOf(all, p.server)!.unread).toBe(queues(p.server).unread);
     expect(entryOf(all, p.client)!.queued).toBe(queues(p.client).queued);
     expect(entryOf(all, p.client)!.queued).toBeGreaterThan(0);
+    // The peer's window is shut: the sender's kernel probes it on a timer of its own.
+    await until(() => entryOf(sockets(), p.client)?.timer === 'zero-window-probe');
+    const sender = entryOf(sockets(), p.client)!;
+    expect(sender.tcpInfo!.sndWnd).toBe(0);
+    expect(sender.timerMs).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!canBlackhole().ok)('shows the retransmit timer and its count while the peer is silent', async () => {
+    const p = await newPair(host);
+    blackhole(p.server); // the server's kernel drops every segment: nothing gets acknowledged
+    p.client.write('hello');
+    await until(() => (entryOf(sockets(), p.client)?.timerRetries ?? 0) >= 1, 5000);
+    const entry = entryOf(sockets(), p.client)!;
+    expect(entry.timer).toBe('retransmit');
+    expect(entry.timerRetries).toBe(entry.tcpInfo!.retransmits);
+    expect(entry.queued).toBe(5);
+    p.client.destroy();
   });
 
   it('shows the keepalive timer with its expiry', async () => {
