@@ -1,8 +1,8 @@
 // Every TypeScript block of docs/*.md is code a user pastes into a strict TypeScript project: each
-// is written out as an ES module inside this package and type-checked, importing `sockctl` and
+// is type-checked as an ES module of its own inside this package, importing `sockctl` and
 // `sockctl/testing` by name, so they resolve through package.json "exports" to the built
 // declarations (dist/, which `npm test` builds first), exactly as a dependent project sees them.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -10,7 +10,6 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const docs = path.join(root, 'docs');
-const out = path.join(root, '.cache', 'docs-check');
 
 interface Block {
   doc: string;
@@ -41,15 +40,12 @@ describe.skipIf(sameAsSourceRun)('TypeScript blocks in docs/', () => {
   });
 
   it('each compiles under strict TypeScript against the published types', () => {
-    rmSync(out, { recursive: true, force: true });
-    mkdirSync(out, { recursive: true });
-    const files = blocks.map((b, i) => {
-      const file = path.join(out, `${b.doc.replace(/\W/g, '-')}-${b.line}-${i}.mts`);
-      // An empty export keeps each block a module of its own (no clashes between blocks).
-      writeFileSync(file, `${b.code}\nexport {};\n`);
-      return file;
-    });
-    const program = ts.createProgram(files, {
+    // In memory, as if each block were a file in docs/: nothing is written (the suite also runs
+    // as a user who may not write in the tree), and resolution starts inside this package.
+    const files = new Map(
+      blocks.map((b, i) => [path.join(docs, `${b.doc.replace(/\W/g, '-')}-${b.line}-${i}.mts`), `${b.code}\nexport {};\n`]),
+    );
+    const options: ts.CompilerOptions = {
       strict: true,
       noEmit: true,
       target: ts.ScriptTarget.ES2022,
@@ -57,7 +53,16 @@ describe.skipIf(sameAsSourceRun)('TypeScript blocks in docs/', () => {
       moduleResolution: ts.ModuleResolutionKind.Node16,
       types: ['node'],
       skipLibCheck: true,
-    });
+    };
+    const host = ts.createCompilerHost(options);
+    const { fileExists, readFile, getSourceFile } = host;
+    host.fileExists = (name) => files.has(name) || fileExists.call(host, name);
+    host.readFile = (name) => files.get(name) ?? readFile.call(host, name);
+    host.getSourceFile = (name, language, ...rest) => {
+      const text = files.get(name);
+      return text === undefined ? getSourceFile.call(host, name, language, ...rest) : ts.createSourceFile(name, text, language);
+    };
+    const program = ts.createProgram([...files.keys()], options, host);
     const problems = ts.getPreEmitDiagnostics(program).map((d) => {
       const where = d.file ? path.basename(d.file.fileName) : '';
       const line = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : 0;
