@@ -3,9 +3,9 @@
  */
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { probeSnapshot } from '../../controls/sockets.js';
 import { tcpInfo } from '../../controls/tcp-info.js';
 import { canBlackhole } from '../../raw/blackhole.js';
-import { probeSnapshot } from '../../controls/sockets.js';
 import { canKill } from '../../raw/kill.js';
 import type { RawFamily } from '../../raw/raw-socket.js';
 import type { NodeView } from '../node-view.js';
