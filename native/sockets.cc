@@ -153,6 +153,13 @@ class Scratch {
 
 constexpr size_t kKeptScratch = 4 << 20;
 
+// An ArrayBuffer V8 allocates, holding a copy of `size` bytes.
+Napi::ArrayBuffer CopyOut(Napi::Env env, const uint8_t* data, size_t size) {
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, size);
+  if (size > 0) std::memcpy(buffer.Data(), data, size);
+  return buffer;
+}
+
 class RecordBuffer {
  public:
   RecordBuffer() : scratch_(ThreadScratch()) {}
@@ -168,11 +175,7 @@ class RecordBuffer {
     return at;
   }
 
-  Napi::ArrayBuffer ToArrayBuffer(Napi::Env env) const {
-    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, size_);
-    if (size_ > 0) std::memcpy(buffer.Data(), scratch_.data(), size_);
-    return buffer;
-  }
+  Napi::ArrayBuffer ToArrayBuffer(Napi::Env env) const { return CopyOut(env, scratch_.data(), size_); }
 
  private:
   static Scratch& ThreadScratch() {
@@ -444,9 +447,7 @@ Napi::Value Capture(const Napi::CallbackInfo& info) {
   Napi::Array datagrams = Napi::Array::New(env, sink.datagrams().size());
   for (size_t i = 0; i < sink.datagrams().size(); i++) {
     const std::vector<uint8_t>& d = sink.datagrams()[i];
-    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, d.size());
-    if (!d.empty()) std::memcpy(buffer.Data(), d.data(), d.size());
-    datagrams.Set(static_cast<uint32_t>(i), buffer);
+    datagrams.Set(static_cast<uint32_t>(i), CopyOut(env, d.data(), d.size()));
   }
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, sink.sequence()));

@@ -236,6 +236,13 @@ class CountingSink : public DiagSink {
   size_t delivered_ = 0;
 };
 
+// Copies a request body after the netlink header; returns its length.
+template <typename Body>
+size_t PutBody(uint8_t* message, const Body& body) {
+  std::memcpy(message + NLMSG_HDRLEN, &body, sizeof(body));
+  return sizeof(body);
+}
+
 // One request, one answer read to its end through one buffer.
 int DumpOnce(const DumpRequest& request, const std::vector<uint8_t>& bytecode, DiagSink* sink,
              const char** step) {
@@ -255,18 +262,16 @@ int DumpOnce(const DumpRequest& request, const std::vector<uint8_t>& bytecode, D
     body.idiag_family = AF_INET;
     body.idiag_ext = ext;
     body.idiag_states = request.states;
-    body_length = sizeof(body);
     header.nlmsg_type = TCPDIAG_GETSOCK;
-    std::memcpy(message + NLMSG_HDRLEN, &body, sizeof(body));
+    body_length = PutBody(message, body);
   } else {
     inet_diag_req_v2 body = {};
     body.sdiag_family = static_cast<uint8_t>(request.family);
     body.sdiag_protocol = IPPROTO_TCP;
     body.idiag_ext = ext;
     body.idiag_states = request.states;
-    body_length = sizeof(body);
     header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-    std::memcpy(message + NLMSG_HDRLEN, &body, sizeof(body));
+    body_length = PutBody(message, body);
   }
   size_t head_length = NLMSG_LENGTH(body_length);
   size_t filter_length = bytecode.empty() ? 0 : NLA_HDRLEN + bytecode.size();
