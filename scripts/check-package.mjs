@@ -8,8 +8,11 @@
 //  3. `import { tcpInfo } from 'sockctl'` and `require('sockctl')` work there, and the binary
 //     mapped into the process is the shipped prebuild (on this Node and on each --node given);
 //  4. both resolve to typed declarations under tsc's node16 resolution (.mts and .cts);
-//  5. the CLI runs from the installed package (`npx sockctl --list`), once dist/cli.js exists.
-// Needs `npm run build:prebuild` first.
+//  5. the CLI runs from the installed package (`npx sockctl --list`), once dist/cli.js exists;
+//  6. each prebuild (linux-x64, linux-arm64) is an ELF file for its CPU, stripped, linking only
+//     the C++ runtime and libc, and needing no glibc / libstdc++ symbol version above the floor
+//     scripts/prebuilds.mjs states for it (the README's platform table says the same).
+// Needs `npm run build:prebuild` first. The arm64 binary is run by scripts/check-arm64.mjs.
 // Usage: node scripts/check-package.mjs [--keep] [--node /path/to/other/node ...]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,10 +20,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { inspectPrebuild, PREBUILDS } from './prebuilds.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const smokeDir = path.join(root, 'scripts', 'package-smoke');
-const prebuild = 'prebuilds/linux-x64/sockctl.glibc.node';
+// The prebuild this machine loads (the smoke below runs it); the tarball holds them all.
+const prebuild = PREBUILDS.find((p) => p.arch === process.arch)?.file ?? fail(`no prebuild for ${process.arch}`);
 const { values: options } = parseArgs({
   options: { keep: { type: 'boolean' }, node: { type: 'string', multiple: true } },
 });
@@ -68,16 +73,24 @@ function expectedFiles() {
     'README.md',
     'LICENSE',
     'binding.gyp',
-    prebuild,
+    ...PREBUILDS.map((p) => p.file),
     ...gitFiles('native'),
     ...sources.flatMap(emitted),
   ].sort();
 }
 
+// 6. first: what the binaries promise, before anything is packed.
+for (const p of PREBUILDS) {
+  const found = inspectPrebuild(p, root);
+  if (found.problems.length) fail(`${p.file}: ${found.problems.join('; ')}`);
+  const needs = Object.entries(found.versions).map(([prefix, version]) => `${prefix}_${version}`).join(', ');
+  console.log(`ok: ${p.file}: ${found.machine}, stripped, ${found.size} bytes, links ${found.needed.join(' ')}, ` +
+    `needs at most ${needs}`);
+}
+
 // 1. The tarball and its exact file list. build:dist (what prepare runs) empties dist/ first, so
 // no file of a removed module lingers in it; pack itself then runs no script, which keeps its
 // --json output clean.
-if (!fs.existsSync(path.join(root, prebuild))) fail(`${prebuild} is missing: run npm run build:prebuild`);
 run('npm', ['run', '--silent', 'build:dist'], { cwd: root });
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sockctl-package-'));
