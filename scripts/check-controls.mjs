@@ -4,7 +4,7 @@
 // Each check asserts what the kernel did on a real 127.0.0.1 connection:
 //   binary     the mapped sockctl*.node is an ELF for this process's CPU (from /proc/self/maps)
 //   abort      abort() on one end → the peer's 'error' ECONNRESET
-//   options    keepalive 7000/3000/4, user timeout 1500, linger 5 read back, each differing
+//   options    keepalive 7000/3000/4, user timeout 1500, linger 5000 read back, each differing
 //              from the value before
 //   tcpInfo    state ESTABLISHED, the kernel's length, RTT and byte counters of sent data
 //   queues     SIOCINQ counts the bytes the peer has not read
@@ -125,12 +125,12 @@ await check('options', async () => {
     const before = { keepAlive: sockctl.getKeepAlive(client), userTimeout: sockctl.getUserTimeout(client), linger: sockctl.getLinger(client) };
     sockctl.setKeepAlive(client, { enable: true, idle: 7000, interval: 3000, count: 4 });
     sockctl.setUserTimeout(client, 1500);
-    sockctl.setLinger(client, 5);
+    sockctl.setLinger(client, 5000);
     const after = { keepAlive: sockctl.getKeepAlive(client), userTimeout: sockctl.getUserTimeout(client), linger: sockctl.getLinger(client) };
-    const want = { keepAlive: { enable: true, idle: 7000, interval: 3000, count: 4 }, userTimeout: 1500, linger: 5 };
+    const want = { keepAlive: { enable: true, idle: 7000, interval: 3000, count: 4 }, userTimeout: 1500, linger: 5000 };
     expect(JSON.stringify(after) === JSON.stringify(want), `read back ${JSON.stringify(after)}`);
     expect(JSON.stringify(before.keepAlive) !== JSON.stringify(want.keepAlive), 'keepalive was already 7000/3000/4');
-    expect(before.userTimeout !== 1500 && before.linger !== 5, `before: ${JSON.stringify(before)}`);
+    expect(before.userTimeout !== 1500 && before.linger !== 5000, `before: ${JSON.stringify(before)}`);
     return after;
   } finally {
     sockctl.setLinger(client, null);
