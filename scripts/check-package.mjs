@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 // Checks what `npm install sockctl` gives a user, from the tarball `npm pack` makes:
+//  0. first, each prebuild it ships (linux-x64, linux-arm64) is an ELF file for its CPU,
+//     stripped, linking only the C++ runtime and libc, and needing no glibc / libstdc++ symbol
+//     version above the floor scripts/prebuilds.mjs states for it (the README's platform table
+//     says the same); scripts/check-arm64.mjs runs the arm64 one;
 //  1. the tarball holds exactly the expected files (computed from src/ and native/, so new
 //     modules and sources are expected without editing this script);
 //  2. it installs into a fresh project with no compiler reachable (cc, c++, make, python3 off
@@ -8,11 +12,8 @@
 //  3. `import { tcpInfo } from 'sockctl'` and `require('sockctl')` work there, and the binary
 //     mapped into the process is the shipped prebuild (on this Node and on each --node given);
 //  4. both resolve to typed declarations under tsc's node16 resolution (.mts and .cts);
-//  5. the CLI runs from the installed package (`npx sockctl --list`), once dist/cli.js exists;
-//  6. each prebuild (linux-x64, linux-arm64) is an ELF file for its CPU, stripped, linking only
-//     the C++ runtime and libc, and needing no glibc / libstdc++ symbol version above the floor
-//     scripts/prebuilds.mjs states for it (the README's platform table says the same).
-// Needs `npm run build:prebuild` first. The arm64 binary is run by scripts/check-arm64.mjs.
+//  5. the CLI runs from the installed package (`npx sockctl --list`), once dist/cli.js exists.
+// Needs `npm run build:prebuild` first.
 // Usage: node scripts/check-package.mjs [--keep] [--node /path/to/other/node ...]
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -79,7 +80,7 @@ function expectedFiles() {
   ].sort();
 }
 
-// 6. first: what the binaries promise, before anything is packed.
+// 0. What the binaries promise, before anything is packed.
 for (const p of PREBUILDS) {
   const found = inspectPrebuild(p, root);
   if (found.problems.length) fail(`${p.file}: ${found.problems.join('; ')}`);
