@@ -7,10 +7,16 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { nativePath } from '../src/native.js';
+import '../src/index.js';
 
 const root = path.join(__dirname, '..');
 const copies: string[] = [];
+// The binary this suite runs on (build/ or prebuilds/), as mapped into this process by the import
+// above.
+const loadedBinary = readFileSync('/proc/self/maps', 'utf8')
+  .split('\n')
+  .map((line) => line.split(/\s+/)[5])
+  .find((file) => file && /sockctl[^/]*\.node$/.test(file)) as string;
 
 /** A copy of the package (dist/, package.json) with no build/, and `prebuild` files written. */
 function packageCopy(prebuilds: Record<string, Buffer | string>): string {
@@ -51,7 +57,7 @@ describe('a package without a binary for this system', () => {
   });
 
   it('loads in the same copy when the binary this suite runs is put there as the prebuild', () => {
-    const result = load(packageCopy({ [`prebuilds/linux-${process.arch}/sockctl.glibc.node`]: readFileSync(nativePath) }));
+    const result = load(packageCopy({ [`prebuilds/linux-${process.arch}/sockctl.glibc.node`]: readFileSync(loadedBinary) }));
     expect(result).toEqual({ loaded: true });
   });
 });
