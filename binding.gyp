@@ -36,7 +36,8 @@
             "native/core/filter.cc",
             "native/core/diag.cc",
             "native/core/sockets.cc",
-            "native/core/netns.cc"
+            "native/core/netns.cc",
+            "native/libstdcxx_compat.cc"
           ]
         }, {
           "sources": [
