@@ -14,10 +14,11 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -37,10 +38,12 @@ uint32_t NextSequence() {
   return __atomic_add_fetch(&sequence, 1, __ATOMIC_RELAXED);
 }
 
+// std::chrono rather than clock_gettime(2): glibc exports that from libc only since 2.17, above
+// the x64 prebuild's floor (scripts/prebuilds.mjs).
 int64_t NowMs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 // --- bytecode ---------------------------------------------------------------------------
@@ -402,8 +405,11 @@ int OwnedSocketInodes(std::vector<uint32_t>* inodes, const char** step) {
   if (err != 0) return err;
   for (int fd = 0; fd < size; fd++) {
     struct stat st;
-    // A closed fd is EBADF; one closed by another thread meanwhile is simply not there.
-    if (fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
+    // A closed fd is EBADF; one closed by another thread meanwhile is simply not there. The
+    // syscall itself: glibc 2.33 turned fstat into a symbol of its own (fstat64@GLIBC_2.33), which
+    // the prebuild's glibc floor does not allow; the kernel's struct stat is glibc's on x86-64 and
+    // arm64.
+    if (syscall(SYS_fstat, fd, &st) == 0 && S_ISSOCK(st.st_mode)) {
       try {
         inodes->push_back(static_cast<uint32_t>(st.st_ino));
       } catch (const std::bad_alloc&) {
