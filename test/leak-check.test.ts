@@ -64,7 +64,9 @@ describe('leakedSockets', () => {
     const tw = leakedSockets({ since, closing: true }).find((s) => s.state === 'TIME_WAIT')!;
     expect(tw).toMatchObject({ attribution: 'listener', localPort: p.port, remotePort: accepted, timer: 'time-wait' });
     expect(tw.timerMs).toBeGreaterThan(50_000);
-    // Without it, only sockets still held by an fd count: the listener.
+    // Without it, only sockets still held by an fd count: the listener, once Node has closed
+    // the client's fd.
+    await until(() => leakedSockets({ since }).length === 1);
     expect(leakedSockets({ since }).map((s) => s.state)).toEqual(['LISTEN']);
   });
 
