@@ -5,7 +5,10 @@
 
 #include <napi.h>
 
+#include <unordered_map>
 #include <unordered_set>
+
+#include "core/capture.h"
 
 namespace sockctl {
 
@@ -17,6 +20,9 @@ struct Instance {
   std::unordered_set<int> owned_fds;
   // Null once the environment's cleanup has closed the poll handles.
   PollState* poll = nullptr;
+  // The receive rings of owned capture sockets (AF_PACKET), by fd: unmapped when the fd is
+  // closed, since close(2) alone would leave the mapping.
+  std::unordered_map<int, core::CaptureRing> rings;
 
   // Closes whatever sockets are still open when the environment goes away (a terminated
   // worker), so they do not outlive it.
@@ -28,6 +34,10 @@ Instance& GetInstance(Napi::Env env);
 
 // An fd argument that must be one this library opened in this environment.
 int OwnedFdArg(const Napi::CallbackInfo& info, size_t index);
+
+// Drops an owned fd from the books and releases what hangs on it (a capture ring); the caller
+// has stopped libuv watching it and closes it right after.
+void ForgetOwned(Instance& instance, int fd);
 
 }  // namespace sockctl
 
