@@ -38,7 +38,8 @@
             "native/core/diag.cc",
             "native/core/netns.cc",
             "native/core/capture.cc",
-            "native/core/forge.cc"
+            "native/core/forge.cc",
+            "native/core/endpoint.cc"
           ]
         }, {
           "sources": [

@@ -3,6 +3,8 @@
 // watches it from libuv's loop and rawIo.close closes it (and unmaps its ring).
 #include "capture.h"
 
+#include <climits>
+
 #include "args.h"
 #include "core/capture.h"
 #include "errors.h"
@@ -16,26 +18,33 @@ struct Ports {
   int count;
 };
 
-// An array of 1..kMaxCapturePorts integers in 1..65535.
-Ports PortsArg(const Napi::CallbackInfo& info, size_t index) {
+// An array of 1..kMaxCapturePorts fds of bound TCP sockets this process holds (its own or a
+// net.Socket's: only their local port is read); the capture filters on their ports.
+Ports PortsOfSockets(const Napi::CallbackInfo& info, size_t index) {
   Napi::Env env = info.Env();
   if (index >= info.Length() || !info[index].IsArray()) {
-    throw ArgTypeError(env, "ports", "an instance of Array");
+    throw ArgTypeError(env, "fds", "an instance of Array");
   }
   Napi::Array array = info[index].As<Napi::Array>();
   uint32_t length = array.Length();
   if (length < 1 || length > static_cast<uint32_t>(core::kMaxCapturePorts)) {
-    throw ArgRangeError(env, "ports.length", "an integer >= 1 and <= 16");
+    throw ArgRangeError(env, "fds.length", "an integer >= 1 and <= 16");
   }
   Ports ports = {};
   for (uint32_t i = 0; i < length; i++) {
-    Napi::Value value = array.Get(i);
-    double port = 0;
-    if (napi_get_value_double(env, value, &port) != napi_ok) {
-      throw ArgTypeError(env, "ports", "an array of numbers");
+    double fd = 0;
+    if (napi_get_value_double(env, array.Get(i), &fd) != napi_ok) {
+      throw ArgTypeError(env, "fds", "an array of numbers");
     }
-    if (!IsIntegerIn(port, 1, 65535)) throw ArgRangeError(env, "ports", "integers >= 1 and <= 65535");
-    ports.values[ports.count++] = static_cast<uint16_t>(port);
+    if (!IsIntegerIn(fd, 0, INT32_MAX)) throw ArgRangeError(env, "fds", "integers >= 0 and <= 2147483647");
+    uint16_t port = 0;
+    // Not a socket, not TCP, not bound: all the caller's mistake, not the kernel's answer.
+    if (core::CapturePortOf(static_cast<int>(fd), &port) != 0) {
+      throw ArgValueError(env, "fds", "an array of fds of bound TCP sockets");
+    }
+    bool seen = false;
+    for (int j = 0; j < ports.count; j++) seen = seen || ports.values[j] == port;
+    if (!seen) ports.values[ports.count++] = port;
   }
   return ports;
 }
@@ -57,10 +66,10 @@ Napi::Error CaptureError(Napi::Env env, int err, const char* syscall) {
   return error;
 }
 
-// open(ports) → fd. Throws a SystemError (syscall = the failing step) when the kernel refuses.
+// open(fds) → fd of the capture socket, filtering on the local ports of fds. Throws a SystemError (syscall = the failing step) when the kernel refuses.
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Ports ports = PortsArg(info, 0);
+  Ports ports = PortsOfSockets(info, 0);
   int fd = -1;
   core::CaptureRing ring;
   const char* step = "";
@@ -72,11 +81,12 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// filter(fd, fds): from now on the local ports of fds (the kernel swaps the filter atomically).
 Napi::Value SetPorts(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   RingArg(info, 0);
   int fd = FdArg(info, 0);
-  Ports ports = PortsArg(info, 1);
+  Ports ports = PortsOfSockets(info, 1);
   int err = core::SetCapturePorts(fd, ports.values, ports.count);
   if (err != 0) {
     Napi::Error error = SystemError(env, err, "setsockopt");
@@ -128,7 +138,7 @@ Napi::Object InitCapture(Napi::Env env) {
   GetInstance(env);
   Napi::Object exports = Napi::Object::New(env);
   exports.Set("open", Napi::Function::New(env, Open, "open"));
-  exports.Set("setPorts", Napi::Function::New(env, SetPorts, "setPorts"));
+  exports.Set("filter", Napi::Function::New(env, SetPorts, "filter"));
   exports.Set("read", Napi::Function::New(env, Read, "read"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));

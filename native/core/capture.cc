@@ -16,6 +16,8 @@
 #include <cstring>
 #include <vector>
 
+#include "endpoint.h"
+
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
@@ -132,6 +134,19 @@ constexpr size_t kFrameAlign = 4;
 size_t Padded(size_t n) { return (n + kFrameAlign - 1) & ~(kFrameAlign - 1); }
 
 }  // namespace
+
+int CapturePortOf(int fd, uint16_t* port) {
+  int type = 0;
+  socklen_t length = sizeof(type);
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0) return errno;
+  if (type != SOCK_STREAM) return EPROTOTYPE;
+  Endpoint local;
+  int err = LocalEndpoint(fd, &local);
+  if (err != 0) return err;
+  if (local.port == 0) return EINVAL;
+  *port = local.port;
+  return 0;
+}
 
 int SetCapturePorts(int fd, const uint16_t* ports, int count) {
   if (!ValidPorts(ports, count)) return EINVAL;

@@ -43,6 +43,13 @@ struct CaptureRing {
 //   u32 nanoseconds
 constexpr size_t kFrameHeaderSize = 16;
 
+// The port a capture may filter on for socket fd: its local TCP port. EPROTOTYPE for a socket
+// that is not SOCK_STREAM, EINVAL for one not bound yet (port 0), else the errno of
+// getsockopt(SO_TYPE) or getsockname (ENOTSOCK, EBADF).
+// Ports come from sockets this process holds, never from a number: a capture sees the traffic of
+// the process's own sockets and nothing else.
+int CapturePortOf(int fd, uint16_t* port);
+
 // Opens the capture: socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), the port
 // filter, the ring, PACKET_IGNORE_OUTGOING (each loopback segment passes lo twice), then bind to
 // `lo` for every protocol. Nothing is received before the filter is in place: a packet socket
