@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -130,6 +131,9 @@ void PutU32(uint8_t* at, uint32_t value) {
 }
 
 constexpr size_t kFrameAlign = 4;
+constexpr int64_t kNanos = 1000000000;
+
+int64_t Nanos(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * kNanos + t.tv_nsec; }
 
 size_t Padded(size_t n) { return (n + kFrameAlign - 1) & ~(kFrameAlign - 1); }
 
@@ -237,6 +241,13 @@ void ReadFrames(CaptureRing* ring, uint8_t* out, size_t size, size_t* used, size
   *frames = 0;
   if (ring->memory == nullptr || ring->frame_count == 0 || ring->frames_per_block == 0) return;
   const size_t sll_offset = TPACKET_ALIGN(sizeof(tpacket2_hdr));
+  // The ring stamps CLOCK_REALTIME, which can be stepped; the caller measures steps on
+  // CLOCK_MONOTONIC. Both clocks read now give the offset, good for the few ms a frame waits.
+  timespec real = {};
+  timespec mono = {};
+  clock_gettime(CLOCK_REALTIME, &real);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+  const int64_t offset = Nanos(real) - Nanos(mono);
   // Bounded: one pass over the ring at most.
   for (uint32_t seen = 0; seen < ring->frame_count; seen++) {
     uint32_t block = ring->cursor / ring->frames_per_block;
@@ -261,8 +272,11 @@ void ReadFrames(CaptureRing* ring, uint8_t* out, size_t size, size_t* used, size
       uint8_t* at = out + *used;
       PutU32(at, captured);
       PutU32(at + 4, header->tp_len);
-      PutU32(at + 8, header->tp_sec);
-      PutU32(at + 12, header->tp_nsec);
+      timespec stamp = {static_cast<time_t>(header->tp_sec), static_cast<long>(header->tp_nsec)};
+      int64_t at_mono = Nanos(stamp) - offset;
+      if (at_mono < 0) at_mono = 0;
+      PutU32(at + 8, static_cast<uint32_t>(at_mono / kNanos));
+      PutU32(at + 12, static_cast<uint32_t>(at_mono % kNanos));
       std::memcpy(at + kFrameHeaderSize, frame + net, captured);
       std::memset(at + kFrameHeaderSize + captured, 0, Padded(captured) - captured);
       *used += record;

@@ -39,8 +39,8 @@ struct CaptureRing {
 // at the IP header, padded with zeros to a multiple of 4.
 //   u32 captured   bytes that follow (<= kCaptureSnapLength)
 //   u32 length     the packet's length on the wire (IP header included)
-//   u32 seconds    CLOCK_REALTIME when the kernel received it
-//   u32 nanoseconds
+//   u32 seconds    when the kernel received it, on CLOCK_MONOTONIC (the clock of
+//   u32 nanoseconds  process.hrtime), converted from the ring's CLOCK_REALTIME stamp
 constexpr size_t kFrameHeaderSize = 16;
 
 // The port a capture may filter on for socket fd: its local TCP port. EPROTOTYPE for a socket
