@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const { runCatalog } = require('../dist/scenario/run-catalog.js');
-const { catalog } = require('../dist/scenario/catalog.js');
+const { catalog } = require('../dist/scenario/catalog/index.js');
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } } });
 const rounds = Math.max(1, Math.min(20, Number(values.rounds) || 3));

@@ -33,6 +33,12 @@ int FdArg(const Napi::CallbackInfo& info, size_t index) {
   return IntArg(info, index, "fd", 0, INT32_MAX);
 }
 
+int FamilyArg(const Napi::CallbackInfo& info, size_t index) {
+  int family = IntArg(info, index, "family", 4, 6);
+  if (family == 5) throw ArgRangeError(info.Env(), "family", "4 or 6");
+  return family;
+}
+
 std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
   if (index >= info.Length() || !info[index].IsString()) {
     throw ArgTypeError(info.Env(), name, "of type string");

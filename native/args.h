@@ -21,6 +21,9 @@ int FdArg(const Napi::CallbackInfo& info, size_t index);
 int32_t IntArg(const Napi::CallbackInfo& info, size_t index, const char* name, int32_t min,
                int32_t max);
 
+// An address family as the JavaScript side names it: 4 or 6 (a RangeError for anything else).
+int FamilyArg(const Napi::CallbackInfo& info, size_t index);
+
 // A string, copied out of JavaScript.
 std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* name);
 

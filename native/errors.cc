@@ -22,6 +22,18 @@ Napi::Error SystemError(Napi::Env env, int err, const char* syscall) {
   return error;
 }
 
+Napi::Error OptionError(Napi::Env env, int err, const char* syscall, const char* option) {
+  Napi::Error error = SystemError(env, err, syscall);
+  error.Value().Set("option", Napi::String::New(env, option));
+  return error;
+}
+
+Napi::Error RequestError(Napi::Env env, int err, const char* syscall, const char* request) {
+  Napi::Error error = SystemError(env, err, syscall);
+  error.Value().Set("request", Napi::String::New(env, request));
+  return error;
+}
+
 Napi::Array ErrnoResult(Napi::Env env, int err, const char* step) {
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, err));

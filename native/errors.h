@@ -14,6 +14,13 @@ const char* ErrnoName(int err);
 // Error with code, errno (negative, as Node reports it), syscall and message "syscall CODE".
 Napi::Error SystemError(Napi::Env env, int err, const char* syscall);
 
+// SystemError naming the socket option involved: also sets `option` ("TCP_INFO").
+Napi::Error OptionError(Napi::Env env, int err, const char* syscall, const char* option);
+
+// SystemError naming the ioctl or netlink request the kernel answered: also sets `request`
+// ("SIOCINQ", "SOCK_DESTROY").
+Napi::Error RequestError(Napi::Env env, int err, const char* syscall, const char* request);
+
 // An errno returned as data rather than thrown (probes, where a refusal is the answer):
 // [errno (positive, 0 = success), step that failed ("" on success)].
 Napi::Array ErrnoResult(Napi::Env env, int err, const char* step);

@@ -16,10 +16,8 @@ Napi::Value LoopbackUp(const Napi::CallbackInfo& info) {
   const char* request = "";
   int err = core::BringLinkUp("lo", &request);
   if (err != 0) {
-    bool is_socket = std::string(request) == "socket";
-    Napi::Error error = SystemError(env, err, is_socket ? "socket" : "ioctl");
-    if (!is_socket) error.Value().Set("request", Napi::String::New(env, request));
-    throw error;
+    if (std::string(request) == "socket") throw SystemError(env, err, "socket");
+    throw RequestError(env, err, "ioctl", request);
   }
   return env.Undefined();
 }

@@ -16,9 +16,7 @@ namespace {
 
 void ThrowIf(Napi::Env env, int err, const char* syscall, const char* option = nullptr) {
   if (err == 0) return;
-  Napi::Error error = SystemError(env, err, syscall);
-  if (option != nullptr) error.Value().Set("option", Napi::String::New(env, option));
-  throw error;
+  throw option != nullptr ? OptionError(env, err, syscall, option) : SystemError(env, err, syscall);
 }
 
 Napi::Value GetOption(const Napi::CallbackInfo& info) {

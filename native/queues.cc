@@ -14,11 +14,7 @@ Napi::Value Queues(const Napi::CallbackInfo& info) {
   core::Queues q = {};
   const char* failed = nullptr;
   int err = core::GetQueues(fd, &q, &failed);
-  if (err != 0) {
-    Napi::Error error = SystemError(env, err, "ioctl");
-    error.Value().Set("request", Napi::String::New(env, failed));
-    throw error;
-  }
+  if (err != 0) throw RequestError(env, err, "ioctl", failed);
   Napi::Array out = Napi::Array::New(env, 3);
   out.Set(0u, Napi::Number::New(env, q.unread));
   out.Set(1u, Napi::Number::New(env, q.unacked_and_unsent));

@@ -36,8 +36,7 @@ core::Address AddressArgs(const Napi::CallbackInfo& info, size_t index) {
 
 Napi::Value Socket(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int family = IntArg(info, 0, "family", 4, 6);
-  if (family == 5) throw ArgRangeError(env, "family", "4 or 6");
+  int family = FamilyArg(info, 0);
   int fd = -1;
   int err = core::OpenStreamSocket(family, &fd);
   if (err == 0) GetInstance(env).owned_fds.insert(fd);

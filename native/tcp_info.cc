@@ -26,9 +26,7 @@ unsigned ClampLength(size_t length) {
 }
 
 Napi::Error TcpInfoError(Napi::Env env, int err) {
-  Napi::Error error = SystemError(env, err, "getsockopt");
-  error.Value().Set("option", Napi::String::New(env, "TCP_INFO"));
-  return error;
+  return OptionError(env, err, "getsockopt", "TCP_INFO");
 }
 
 // The checked path: argument errors and getsockopt failures become coded JavaScript errors.

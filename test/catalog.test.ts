@@ -2,7 +2,7 @@
 // should do with what the kernel did, step by step. A case that needs a privilege this process
 // lacks is skipped with its reason, never replaced by a weaker stand-in.
 import { describe, expect, it } from 'vitest';
-import { catalog, ERRNO_COVERAGE } from '../src/scenario/catalog.js';
+import { catalog, ERRNO_COVERAGE } from '../src/scenario/catalog/index.js';
 import { HOSTS } from './helpers.js';
 
 const families = HOSTS.map((h) => (h === '::1' ? 6 : 4) as 4 | 6);

@@ -2,7 +2,7 @@ import os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { catalog } from '../src/scenario/catalog.js';
+import { catalog } from '../src/scenario/catalog/index.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/cli.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });

@@ -47,7 +47,7 @@ describe.each(HOSTS)('values set through sockctl, read by another process (%s)',
     const before = await readFromOutside(pair.client);
     expect(before).toMatchObject({ linger: [0, 0], keepalive: 0, userTimeout: 0 });
 
-    setLinger(pair.client, 9);
+    setLinger(pair.client, 9_000);
     setKeepAlive(pair.client, { idle: 11_000, interval: 4_000, count: 6 });
     setUserTimeout(pair.client, 2_500);
     const after = await readFromOutside(pair.client);

@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { catalog } from '../src/scenario/catalog.js';
+import { catalog } from '../src/scenario/catalog/index.js';
 import { compareRuns } from '../src/scenario/compare.js';
 
 const docs = (name: string) => fileURLToPath(new URL(`../docs/${name}`, import.meta.url));

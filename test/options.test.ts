@@ -28,8 +28,11 @@ describe.each(HOSTS)('round trip on %s', (host) => {
   it('SO_LINGER', async () => {
     pair = await tcpPair(host);
     expect(getLinger(pair.client)).toBe(null);
-    setLinger(pair.client, 7);
-    expect(getLinger(pair.client)).toBe(7);
+    setLinger(pair.client, 7_000);
+    expect(getLinger(pair.client)).toBe(7_000);
+    // The kernel counts whole seconds: 7.9 s is held as 7 s.
+    setLinger(pair.client, 7_900);
+    expect(getLinger(pair.client)).toBe(7_000);
     setLinger(pair.client, 0);
     expect(getLinger(pair.client)).toBe(0);
     setLinger(pair.client, null);

@@ -217,8 +217,8 @@ describe.each(HOSTS)('controls accept a RawSocket (%s)', (host) => {
     sockctl.setUserTimeout(client, 1234);
     expect(sockctl.getUserTimeout(client)).toBe(1234);
     expect(sockctl.getLinger(client)).toBeNull();
-    sockctl.setLinger(client, 3);
-    expect(sockctl.getLinger(client)).toBe(3);
+    sockctl.setLinger(client, 3_000);
+    expect(sockctl.getLinger(client)).toBe(3_000);
     expect(sockctl.getOption(client, sockctl.constants.IPPROTO_TCP, sockctl.constants.TCP_NODELAY)).toBe(0);
   });
 

@@ -46,6 +46,26 @@ describe('scenario DSL', () => {
     expect(result.steps[1]).toMatchObject({ matched: false, expected: 'EOF', outcome: 'ECONNRESET' });
   });
 
+  it('a mismatch after matching steps still fails the verdict, naming that step', async () => {
+    const result = await scenario('right, right, wrong', ({ client, server }) => [
+      client.send('ab').expect('ok'),
+      server.recv(1).expect('ok'),
+      server.close().expect('ok'),
+      client.recv(1).expect('ECONNRESET'),
+      client.send('x').expect('ECONNRESET'), // Linux says EPIPE: the reset was reported once
+    ]).run();
+    expect(result.verdict).toBe('fail');
+    expect(result.reason).toMatch(/^step 4 client\.send:/);
+    expect(result.actual).toEqual(['ok', 'ok', 'ok', 'ECONNRESET', 'EPIPE']);
+    expect(result.steps.map((s) => s.matched)).toEqual([true, true, true, true, false]);
+  });
+
+  it('a step that throws makes an error verdict, and the sockets are closed anyway', async () => {
+    const result = await scenario('too early', ({ server }) => [server.send('x')], { setup: 'listening' }).run();
+    expect(result.verdict).toBe('error');
+    expect(result.steps).toEqual([]);
+  });
+
   it('a wait that runs out says so instead of hanging', async () => {
     const started = Date.now();
     const result = await scenario('nothing comes', ({ client }) => [client.recv(1, { timeout: 50 }).expect('EAGAIN')]).run();

@@ -167,13 +167,13 @@ int Destroy(const SocketId& id, const char** step) {
   return EBADMSG;
 }
 
-int DestroySocket(int fd, const char** step) {
+int KillSocket(int fd, const char** step) {
   SocketId id;
   int err = IdOf(fd, &id, step);
   return err != 0 ? err : Destroy(id, step);
 }
 
-int ProbeDestroy(const char** step) {
+int ProbeKill(const char** step) {
   OwnedFd listener(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP));
   if (listener.get() < 0) return Fail(step, "socket");
   sockaddr_in addr = {};
@@ -212,7 +212,7 @@ int ProbeDestroy(const char** step) {
   }
   OwnedFd accepted(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
   if (accepted.get() < 0) return Fail(step, "accept4");
-  return DestroySocket(client.get(), step);
+  return KillSocket(client.get(), step);
 }
 
 }  // namespace sockctl::core

@@ -35,13 +35,13 @@ int IdOf(int fd, SocketId* id, const char** step);
 // the kernel's answer name the syscall in *step; the answer itself names "sock_diag".
 int Destroy(const SocketId& id, const char** step);
 
-// IdOf + Destroy.
-int DestroySocket(int fd, const char** step);
+// kill(): IdOf + Destroy.
+int KillSocket(int fd, const char** step);
 
 // Whether this process may destroy a TCP socket: makes a throwaway connection on 127.0.0.1
 // (lo must be up), destroys the client end and closes everything. Returns Destroy's answer, or
 // the errno of the setup step named in *step.
-int ProbeDestroy(const char** step);
+int ProbeKill(const char** step);
 
 }  // namespace sockctl::core
 

@@ -1,28 +1,21 @@
-// Drop-all classic BPF filter for a socket: socket(7) SO_ATTACH_FILTER, SO_DETACH_FILTER,
-// with the program format of linux/filter.h (Documentation/networking/filter.rst).
+// Classic BPF socket filters: socket(7) SO_ATTACH_FILTER, SO_DETACH_FILTER, with the program
+// format of linux/filter.h (Documentation/networking/filter.rst).
 #include "filter.h"
 
 #include <errno.h>
-#include <linux/filter.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 namespace sockctl::core {
-namespace {
 
-// BPF_RET | BPF_K with k = 0: accept 0 bytes, i.e. drop the packet. Not const because
-// sock_fprog.filter is a non-const pointer; the kernel only copies it.
-sock_filter kDropAll[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
-
-}  // namespace
-
-int AttachDropAll(int fd) {
-  sock_fprog program = {};
-  program.len = sizeof(kDropAll) / sizeof(kDropAll[0]);
-  program.filter = kDropAll;
-  return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program)) == 0 ? 0
-                                                                                      : errno;
+int AttachFilter(int fd, const sock_filter* program, size_t count) {
+  if (count == 0 || count > BPF_MAXINSNS) return EINVAL;
+  sock_fprog fprog = {};
+  fprog.len = static_cast<unsigned short>(count);
+  // sock_fprog.filter is not const-qualified; the kernel only copies the program.
+  fprog.filter = const_cast<sock_filter*>(program);
+  return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) == 0 ? 0 : errno;
 }
 
 int DetachFilter(int fd) {
@@ -31,14 +24,16 @@ int DetachFilter(int fd) {
   return setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof(unused)) == 0 ? 0 : errno;
 }
 
-int ProbeDropAll(int family, const char** syscall) {
+int ProbeAttach(int family, const char** step) {
   int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd < 0) {
-    *syscall = "socket";
+    *step = "socket";
     return errno;
   }
-  int err = AttachDropAll(fd);
-  if (err != 0) *syscall = "setsockopt";
+  // BPF_RET | BPF_K with k = 0: keep 0 bytes of every packet, i.e. drop it.
+  const sock_filter drop_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+  int err = AttachFilter(fd, drop_all, 1);
+  if (err != 0) *step = "setsockopt";
   close(fd);
   return err;
 }

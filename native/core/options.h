@@ -1,6 +1,6 @@
 // Plain socket-option core: takes an fd, returns 0 or an errno. No N-API types here, so the
 // same functions serve the binding, the benchmarks' C baseline and any other caller.
-// See socket(7), tcp(7), getsockopt(2), ioctl_socket... tcp(7) "Ioctls".
+// See socket(7), tcp(7), getsockopt(2), and for the queue ioctls tcp(7) "Ioctls" and ioctl(2).
 #ifndef SOCKCTL_CORE_OPTIONS_H_
 #define SOCKCTL_CORE_OPTIONS_H_
 

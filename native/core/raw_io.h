@@ -1,6 +1,7 @@
 // Plain syscalls on TCP sockets this library owns: socket(2), bind(2), listen(2), connect(2),
 // accept4(2), send(2), recv(2), shutdown(2), close(2), getsockname(2), getpeername(2).
-// Every function returns 0 (or a count) on success and an errno on failure; no N-API types.
+// Every function returns 0 on success and an errno on failure; results (a new fd, a byte count)
+// come back through out-parameters. No N-API types.
 #ifndef SOCKCTL_CORE_RAW_IO_H_
 #define SOCKCTL_CORE_RAW_IO_H_
 

@@ -3,7 +3,7 @@
  * `sockctl`: runs the catalog of kernel cases on this machine and prints what the kernel did.
  */
 import { parseArgs } from 'node:util';
-import { catalog, ERRNO_COVERAGE } from '../scenario/catalog.js';
+import { catalog, ERRNO_COVERAGE } from '../scenario/catalog/index.js';
 import { runCatalog, selectCases, type CaseRun, type CatalogRun } from '../scenario/run-catalog.js';
 import type { RawFamily } from '../raw/raw-socket.js';
 import type { StepRecord } from '../scenario/scenario.js';

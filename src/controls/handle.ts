@@ -4,7 +4,8 @@
  * to libuv: this library only sets and reads options on it and lets Node close it.
  */
 import { Server, Socket } from 'node:net';
-import { codedError, invalidArgType } from './errors.js';
+import { codedError } from './errors.js';
+import { invalidArgType } from './validate.js';
 
 /** Implemented by sockets this library owns (RawSocket): the fd, or a throw when closed. */
 export const kFd: unique symbol = Symbol('sockctl.fd');

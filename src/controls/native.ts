@@ -71,7 +71,7 @@ export interface NativeRawIo {
 export interface NativePollConstants {
   readonly READABLE: number;
   readonly WRITABLE: number;
-  /** Outcomes passed to a wait's callback. */
+  /** What a wait reports to its callback: ready, timed out, cancelled or failed. */
   readonly READY: number;
   readonly TIMED_OUT: number;
   readonly CANCELLED: number;
@@ -95,24 +95,24 @@ export interface NativePoll {
 }
 
 export interface NativeFilter {
-  /** SO_ATTACH_FILTER with the one-instruction program `ret #0`. */
-  attachDropAll(fd: number): void;
+  /** SO_ATTACH_FILTER with `program`: struct sock_filter records, 8 bytes each, host order. */
+  attach(fd: number, program: ArrayBufferView): void;
   /** SO_DETACH_FILTER; ENOENT when no filter is attached. */
-  detachFilter(fd: number): void;
+  detach(fd: number): void;
   /**
-   * Attaches the drop-all filter to a throwaway TCP socket of IPv`family`:
+   * Attaches the drop-all program to a throwaway TCP socket of IPv`family`:
    * [errno (0 = allowed), failing syscall ('' when allowed)].
    */
-  probeDropAll(family: 4 | 6): [number, string];
+  probe(family: 4 | 6): [number, string];
 }
 
 export interface NativeDiag {
-  /** SOCK_DESTROY for the socket's own 4-tuple and SO_COOKIE. */
-  destroy(fd: number): void;
+  /** kill(): SOCK_DESTROY for the socket's own 4-tuple and SO_COOKIE. */
+  kill(fd: number): void;
   /** SO_COOKIE. */
   cookie(fd: number): bigint;
   /** Destroys the client end of a throwaway 127.0.0.1 connection: [errno (0 = allowed), step]. */
-  probeDestroy(): [number, string];
+  probeKill(): [number, string];
 }
 
 export interface NativeNetns {

@@ -6,10 +6,10 @@
  */
 import { Server, type Socket } from 'node:net';
 import { destroyThroughOwner, fdOf, type OwnedSocket, type SocketLike } from './handle.js';
-import { invalidArgType, systemError, validateInteger, type SocketSystemError } from './errors.js';
+import { systemError, type SocketSystemError } from './errors.js';
+import { INT32_MAX, INT32_MIN, invalidArgType, outOfRange, validateBoolean, validateInteger, validateObject } from './validate.js';
 import { native } from './native.js';
 
-const INT32_MAX = 2 ** 31 - 1;
 /** The kernel's limits (include/net/tcp.h): MAX_TCP_KEEPIDLE/INTVL 32767 s, MAX_TCP_KEEPCNT 127. */
 const MAX_KEEPALIVE_SECONDS = 32767;
 const MAX_KEEPALIVE_COUNT = 127;
@@ -35,25 +35,33 @@ export function abort(socket: Socket | OwnedSocket): void {
 }
 
 /**
- * Sets `SO_LINGER`: `seconds` is how long close() may block sending queued data (0 = reset on
- * close, see {@link abort}); `null` switches lingering off (the default: close() returns at once
- * and the kernel finishes with FIN in the background).
+ * Sets `SO_LINGER`: `ms` is how long close() may block sending queued data (0 = reset on close,
+ * see {@link abort}); `null` switches lingering off (the default: close() returns at once and
+ * the kernel finishes with FIN in the background).
  *
- * @remarks A non-zero linger makes close() block the thread that closes — for a net.Socket
- * that is Node's event loop — until the data is acknowledged or the time runs out: Linux ignores
- * O_NONBLOCK here (measured: linger 2 s with 3.8 MB unsent, `destroy()` took 2009 ms). Use 0
- * ({@link abort}) or `null` on sockets Node owns. See socket(7).
+ * @remarks The kernel counts whole seconds: `ms` is rounded down to a whole second, so 1–999 ms
+ * (which would round to 0 and turn every close into a reset) are refused with a RangeError
+ * (`ERR_OUT_OF_RANGE`); {@link getLinger} returns what the kernel holds. A non-zero linger makes
+ * close() block the thread that closes — for a net.Socket that is Node's event loop — until the
+ * data is acknowledged or the time runs out: Linux ignores O_NONBLOCK here (measured: linger 2 s
+ * with 3.8 MB unsent, `destroy()` took 2009 ms). Use 0 ({@link abort}) or `null` on sockets Node
+ * owns. See socket(7) `SO_LINGER`.
  */
-export function setLinger(socket: SocketLike, seconds: number | null): void {
+export function setLinger(socket: SocketLike, ms: number | null): void {
   const fd = fdOf(socket);
-  const value = seconds === null ? -1 : validateInteger(seconds, 'seconds', 0, INT32_MAX);
-  native.options.setLinger(fd, value);
+  native.options.setLinger(fd, ms === null ? -1 : lingerSeconds(ms));
 }
 
-/** Reads `SO_LINGER`: the linger time in seconds, or `null` when lingering is off. See socket(7). */
+function lingerSeconds(ms: unknown): number {
+  const value = validateInteger(ms, 'ms', 0, INT32_MAX);
+  if (value > 0 && value < 1000) throw outOfRange('ms', '0 (reset on close) or at least 1000 (whole seconds)', value);
+  return Math.floor(value / 1000);
+}
+
+/** Reads `SO_LINGER`: the linger time in ms (whole seconds), or `null` when lingering is off. See socket(7). */
 export function getLinger(socket: SocketLike): number | null {
   const seconds = native.options.getLinger(fdOf(socket));
-  return seconds < 0 ? null : seconds;
+  return seconds < 0 ? null : seconds * 1000;
 }
 
 /** Keepalive settings; durations in milliseconds like Node's `socket.setKeepAlive`. */
@@ -95,17 +103,12 @@ function keepAliveSeconds(value: unknown, name: string): number {
  * See tcp(7), socket(7).
  */
 export function setKeepAlive(socket: SocketLike, options: KeepAliveOptions = {}): void {
-  if (typeof options !== 'object' || options === null) {
-    throw invalidArgType('options', 'of type object', options);
-  }
-  const { enable = true } = options;
-  if (typeof enable !== 'boolean') throw invalidArgType('options.enable', 'of type boolean', enable);
-  const idle = keepAliveSeconds(options.idle, 'options.idle');
-  const interval = keepAliveSeconds(options.interval, 'options.interval');
+  const checked = validateObject(options, 'options');
+  const enable = validateBoolean(checked.enable, 'options.enable', true);
+  const idle = keepAliveSeconds(checked.idle, 'options.idle');
+  const interval = keepAliveSeconds(checked.interval, 'options.interval');
   const count =
-    options.count === undefined
-      ? -1
-      : validateInteger(options.count, 'options.count', 1, MAX_KEEPALIVE_COUNT);
+    checked.count === undefined ? -1 : validateInteger(checked.count, 'options.count', 1, MAX_KEEPALIVE_COUNT);
   native.options.setKeepAlive(fdOf(socket), enable ? 1 : 0, idle, interval, count);
 }
 
@@ -193,6 +196,6 @@ export function setOption(socket: SocketLike, level: number, name: number, value
     fd,
     validateInteger(level, 'level', 0, INT32_MAX),
     validateInteger(name, 'name', 0, INT32_MAX),
-    validateInteger(value, 'value', -(2 ** 31), INT32_MAX),
+    validateInteger(value, 'value', INT32_MIN, INT32_MAX),
   );
 }

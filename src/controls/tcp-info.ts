@@ -4,7 +4,7 @@
  * does not exist on the running kernel and decodes as `undefined`, never 0.
  */
 import { fdOf, type SocketLike } from './handle.js';
-import { invalidArgType } from './errors.js';
+import { invalidArgType } from './validate.js';
 import { native } from './native.js';
 
 /** Size of struct tcp_info on Linux 6.18; older kernels fill less (6.1: 232, 6.12: 248). */

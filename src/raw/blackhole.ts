@@ -2,15 +2,9 @@
  * A silent peer without a network: a classic BPF socket filter that drops every packet for one
  * socket, so the other side of the connection meets real retransmission timeouts.
  */
-import { fdOf, type SocketLike } from '../controls/handle.js';
-import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, systemError, type ProbeResult } from '../controls/errors.js';
-import { native } from '../controls/native.js';
-
-const BLACKHOLE_EPERM =
-  'attaching a socket filter (SO_ATTACH_FILTER) to a TCP socket needs CAP_NET_ADMIN in the ' +
-  "socket's network namespace on current kernels (stable 6.1 from 6.1.176, 6.12, 6.18; older " +
-  'kernels allowed it unprivileged, so this can start failing after a kernel update). ' +
-  HOW_TO_GET_CAP_NET_ADMIN;
+import type { ProbeResult } from '../controls/errors.js';
+import type { SocketLike } from '../controls/handle.js';
+import { attachFilter, canAttachFilter, detachFilter, DROP_ALL } from './filter.js';
 
 /**
  * Attaches a drop-all classic BPF filter (one instruction, `ret #0`) with `SO_ATTACH_FILTER`:
@@ -29,12 +23,7 @@ const BLACKHOLE_EPERM =
  * https://man7.org/linux/man-pages/man7/socket.7.html
  */
 export function blackhole(socket: SocketLike): void {
-  const fd = fdOf(socket);
-  try {
-    native.filter.attachDropAll(fd);
-  } catch (error) {
-    throw explainPermission(error, BLACKHOLE_EPERM);
-  }
+  attachFilter(socket, DROP_ALL);
 }
 
 /**
@@ -46,7 +35,7 @@ export function blackhole(socket: SocketLike): void {
  * https://man7.org/linux/man-pages/man7/socket.7.html
  */
 export function unblackhole(socket: SocketLike): void {
-  native.filter.detachFilter(fdOf(socket));
+  detachFilter(socket);
 }
 
 /**
@@ -58,12 +47,5 @@ export function unblackhole(socket: SocketLike): void {
  * See socket(7) `SO_ATTACH_FILTER`, https://man7.org/linux/man-pages/man7/socket.7.html
  */
 export function canBlackhole(): ProbeResult {
-  const [errno, syscall] = native.filter.probeDropAll(4);
-  if (errno === 0) return { ok: true };
-  const { code } = systemError(errno, syscall);
-  const reason =
-    code === 'EPERM'
-      ? BLACKHOLE_EPERM
-      : `${syscall} ${code}: the kernel refused a drop-all filter on a fresh TCP socket.`;
-  return { ok: false, code, reason };
+  return canAttachFilter();
 }

@@ -3,7 +3,8 @@
  * (SOCK_DESTROY, what `ss -K` sends), matched by its 4-tuple and its own SO_COOKIE.
  */
 import { Server, type Socket } from 'node:net';
-import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, invalidArgType, systemError, type ProbeResult } from '../controls/errors.js';
+import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, systemError, type ProbeResult } from '../controls/errors.js';
+import { invalidArgType } from '../controls/validate.js';
 import { fdOf, type OwnedSocket, type SocketLike } from '../controls/handle.js';
 import { native } from '../controls/native.js';
 
@@ -57,7 +58,7 @@ export function kill(socket: Socket | OwnedSocket): void {
   }
   const fd = fdOf(socket);
   try {
-    native.diag.destroy(fd);
+    native.diag.kill(fd);
   } catch (error) {
     throw explain(error);
   }
@@ -86,7 +87,7 @@ export function socketCookie(socket: SocketLike): bigint {
  * https://man7.org/linux/man-pages/man7/sock_diag.7.html
  */
 export function canKill(): ProbeResult {
-  const [errno, step] = native.diag.probeDestroy();
+  const [errno, step] = native.diag.probeKill();
   if (errno === 0) return { ok: true };
   const { code } = systemError(errno, step);
   let reason: string;

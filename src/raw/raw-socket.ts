@@ -4,18 +4,21 @@
  * each syscall and the TCP state right after it. Waiting uses libuv readiness (the addon's
  * uv_poll_t), so it never blocks the event loop. See socket(7), tcp(7) and each syscall's page.
  */
-import { isIP } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { codedError, errnoName, systemError } from '../controls/errors.js';
 import {
-  codedError,
-  errnoName,
   invalidArgType,
-  invalidArgValue,
-  outOfRange,
-  systemError,
+  validateBacklog,
+  validateBoolean,
+  validateFamily,
   validateInteger,
-} from '../controls/errors.js';
+  validateIpLiteral,
+  validateMs,
+  validateObject,
+  validateOneOf,
+  validatePort,
+} from '../controls/validate.js';
 import { kClose, kFd, type OwnedSocket } from '../controls/handle.js';
 import { native, type NativeAddress } from '../controls/native.js';
 import { TCP_STATES, type TcpState } from '../controls/tcp-info.js';
@@ -76,10 +79,10 @@ export interface TraceOption {
 
 const { EAGAIN, EINPROGRESS, EISCONN } = osConstants.errno;
 const DEFAULT_TIMEOUT = 5000;
-const MAX_TIMEOUT = 2 ** 31 - 1;
 /** Largest single recv buffer: 1 GiB, well past any socket receive queue. */
 const MAX_RECV = 2 ** 30;
 const SHUTDOWN_HOW = { read: 0, write: 1, both: 2 } as const;
+const SHUTDOWN_NAMES = Object.keys(SHUTDOWN_HOW) as Array<keyof typeof SHUTDOWN_HOW>;
 const poll = native.poll.constants;
 
 // A trace array's time origin, so entries appended by several sockets share one clock.
@@ -110,33 +113,15 @@ function fail(errno: number, syscall: string): RawFail {
   return { ok: false, errno, code: errnoName(errno), syscall };
 }
 
-function familyOf(host: unknown, name: string): RawFamily {
-  if (typeof host !== 'string') throw invalidArgType(name, 'of type string', host);
-  const family = isIP(host);
-  if (family === 0) throw invalidArgValue(name, 'an IPv4 or IPv6 address literal', host);
-  return family as RawFamily;
-}
-
 function toAddress(value: NativeAddress | number): RawAddress | undefined {
   if (typeof value === 'number') return undefined;
   const [address, port, family] = value;
   return { address, port, family: family === 6 ? 'IPv6' : 'IPv4' };
 }
 
-function objectArg<T extends object>(value: T | undefined, name: string): Partial<T> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null) throw invalidArgType(name, 'of type object', value);
-  return value;
-}
-
-function timeoutArg(value: unknown, name: string): number {
-  return value === undefined ? DEFAULT_TIMEOUT : validateInteger(value, name, 0, MAX_TIMEOUT);
-}
-
 function waitArgs(options: WaitOptions | undefined): { timeout: number; wait: boolean } {
-  const { timeout, wait = true } = objectArg(options, 'options');
-  if (typeof wait !== 'boolean') throw invalidArgType('options.wait', 'of type boolean', wait);
-  return { timeout: timeoutArg(timeout, 'options.timeout'), wait };
+  const { timeout, wait } = validateObject(options, 'options');
+  return { timeout: validateMs(timeout, 'options.timeout', DEFAULT_TIMEOUT), wait: validateBoolean(wait, 'options.wait', true) };
 }
 
 function traceArg(value: unknown): TraceEntry[] | undefined {
@@ -144,12 +129,6 @@ function traceArg(value: unknown): TraceEntry[] | undefined {
   if (value === true) return [];
   if (Array.isArray(value)) return value as TraceEntry[];
   throw invalidArgType('options.trace', 'of type boolean or an Array', value);
-}
-
-function familyArg(value: unknown): RawFamily {
-  if (value === 4 || value === 6) return value;
-  if (typeof value !== 'number') throw invalidArgType('family', 'of type number', value);
-  throw outOfRange('family', '4 or 6', value);
 }
 
 function bytesArg(data: unknown): Uint8Array {
@@ -191,8 +170,8 @@ export class RawSocket implements OwnedSocket {
    * SystemError only if socket() itself fails (EMFILE, ENFILE...).
    */
   static create(family: RawFamily = 4, options?: TraceOption): RawSocket {
-    const checked = familyArg(family);
-    const trace = traceArg(objectArg(options, 'options').trace);
+    const checked = validateFamily(family, 'family');
+    const trace = traceArg(validateObject(options, 'options').trace);
     const fd = native.rawIo.socket(checked);
     if (fd < 0) throw systemError(-fd, 'socket');
     const socket = new RawSocket(kToken, fd, checked, trace);
@@ -204,10 +183,10 @@ export class RawSocket implements OwnedSocket {
   static listen(
     options: { host?: string; port?: number; backlog?: number } & TraceOption = {},
   ): Promise<RawResult<{ socket: RawSocket }>> {
-    const { host = '127.0.0.1', port = 0, backlog = 16, trace } = objectArg(options, 'options');
-    const family = familyOf(host, 'options.host');
-    validateInteger(port, 'options.port', 0, 65535);
-    validateInteger(backlog, 'options.backlog', 0, MAX_TIMEOUT);
+    const { host = '127.0.0.1', port = 0, backlog = 16, trace } = validateObject(options, 'options');
+    const family = validateIpLiteral(host, 'options.host');
+    validatePort(port, 'options.port');
+    validateBacklog(backlog, 'options.backlog');
     const socket = RawSocket.create(family, { trace: traceArg(trace) });
     const bound = socket.bind(host, port);
     const result = bound.ok ? socket.listen(backlog) : bound;
@@ -222,13 +201,12 @@ export class RawSocket implements OwnedSocket {
   static connect(
     options: { host: string; port: number; timeout?: number } & TraceOption,
   ): Promise<RawResult<{ socket: RawSocket }>> {
-    if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
-    const { host, port, timeout, trace } = options;
-    const family = familyOf(host, 'options.host');
-    validateInteger(port, 'options.port', 0, 65535);
-    timeoutArg(timeout, 'options.timeout');
+    const { host, port, timeout, trace } = validateObject(options, 'options');
+    const family = validateIpLiteral(host, 'options.host');
+    const checkedPort = validatePort(port, 'options.port');
+    validateMs(timeout, 'options.timeout', DEFAULT_TIMEOUT);
     const socket = RawSocket.create(family, { trace: traceArg(trace) });
-    return socket.connect(host, port, { timeout }).then((result) => {
+    return socket.connect(host as string, checkedPort, { timeout }).then((result) => {
       if (result.ok) return { ok: true, syscall: 'connect', socket };
       if (!socket.#closed) socket.close();
       return result;
@@ -238,15 +216,15 @@ export class RawSocket implements OwnedSocket {
   /** bind(2) to a numeric address; port 0 lets the kernel pick. */
   bind(host: string, port = 0): RawResult {
     RawSocket.#live(this);
-    familyOf(host, 'host');
-    const checked = validateInteger(port, 'port', 0, 65535);
+    validateIpLiteral(host, 'host');
+    const checked = validatePort(port, 'port');
     return this.#result('bind', `${host}:${checked}`, native.rawIo.bind(this.#fd, host, checked));
   }
 
   /** listen(2). */
   listen(backlog = 16): RawResult {
     RawSocket.#live(this);
-    const checked = validateInteger(backlog, 'backlog', 0, MAX_TIMEOUT);
+    const checked = validateBacklog(backlog, 'backlog');
     return this.#result('listen', `backlog=${checked}`, native.rawIo.listen(this.#fd, checked));
   }
 
@@ -258,8 +236,8 @@ export class RawSocket implements OwnedSocket {
    */
   connect(host: string, port: number, options?: WaitOptions): Promise<RawResult> {
     RawSocket.#live(this);
-    familyOf(host, 'host');
-    const checked = validateInteger(port, 'port', 0, 65535);
+    validateIpLiteral(host, 'host');
+    const checked = validatePort(port, 'port');
     return this.#connect(host, checked, waitArgs(options));
   }
 
@@ -319,8 +297,7 @@ export class RawSocket implements OwnedSocket {
   /** shutdown(2): 'write' sends FIN; later sends fail EPIPE. */
   shutdown(how: 'read' | 'write' | 'both'): RawResult {
     RawSocket.#live(this);
-    if (typeof how !== 'string') throw invalidArgType('how', 'of type string', how);
-    if (!Object.hasOwn(SHUTDOWN_HOW, how)) throw invalidArgValue('how', "'read', 'write' or 'both'", how);
+    validateOneOf(how, 'how', SHUTDOWN_NAMES);
     return this.#result('shutdown', `how=${how}`, native.rawIo.shutdown(this.#fd, SHUTDOWN_HOW[how]));
   }
 
@@ -353,13 +330,13 @@ export class RawSocket implements OwnedSocket {
   /** Waits until recv would not block (data, end of stream, error or hang-up). false: timed out. */
   readable(timeoutMs?: number): Promise<boolean> {
     RawSocket.#live(this);
-    return this.#wait(poll.READABLE, timeoutArg(timeoutMs, 'timeoutMs')).then(isReady);
+    return this.#wait(poll.READABLE, validateMs(timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT)).then(isReady);
   }
 
   /** Waits until send would not block (buffer space, error or hang-up). false: timed out. */
   writable(timeoutMs?: number): Promise<boolean> {
     RawSocket.#live(this);
-    return this.#wait(poll.WRITABLE, timeoutArg(timeoutMs, 'timeoutMs')).then(isReady);
+    return this.#wait(poll.WRITABLE, validateMs(timeoutMs, 'timeoutMs', DEFAULT_TIMEOUT)).then(isReady);
   }
 
   /** The file descriptor. Throws ERR_SOCKET_CLOSED once closed. */

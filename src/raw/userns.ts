@@ -5,7 +5,8 @@
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import path from 'node:path';
-import { invalidArgType, type ProbeResult } from '../controls/errors.js';
+import { type ProbeResult } from '../controls/errors.js';
+import { invalidArgType, validateObject } from '../controls/validate.js';
 import { native } from '../controls/native.js';
 
 /** Options for {@link runInNetns}. */
@@ -71,9 +72,7 @@ export function netnsCommand(
  * network_namespaces(7), https://man7.org/linux/man-pages/man1/unshare.1.html
  */
 export function runInNetns(command: string, args: readonly string[] = [], options: NetnsOptions = {}): ChildProcess {
-  if (typeof options !== 'object' || options === null) {
-    throw invalidArgType('options', 'of type object', options);
-  }
+  validateObject(options, 'options');
   const argv = netnsCommand(command, args, options.unshare ?? 'unshare');
   return spawn(argv.command, argv.args, {
     stdio: options.stdio ?? 'inherit',

@@ -44,6 +44,15 @@ export class NodeRecorder {
     });
   }
 
+  /** What was recorded so far, as a view (its time is the caller's to add). */
+  view(): Omit<NodeView, 'durationMs'> {
+    return {
+      events: this.events,
+      ...(this.errorCode !== undefined ? { errorCode: this.errorCode } : {}),
+      ...(this.hadError !== undefined ? { hadError: this.hadError } : {}),
+    };
+  }
+
   /** write() with its callback's outcome recorded. */
   write(data: string | Uint8Array): Promise<void> {
     return new Promise((resolve) => {
@@ -119,10 +128,6 @@ export async function nodeView(family: RawFamily, body: (pair: NodePair) => Prom
   } finally {
     pair.close();
   }
-  return {
-    events: pair.node.events.filter((e) => e !== 'connect'),
-    ...(pair.node.errorCode !== undefined ? { errorCode: pair.node.errorCode } : {}),
-    ...(pair.node.hadError !== undefined ? { hadError: pair.node.hadError } : {}),
-    durationMs: Math.round(performance.now() - started),
-  };
+  const view = pair.node.view();
+  return { ...view, events: view.events.filter((e) => e !== 'connect'), durationMs: Math.round(performance.now() - started) };
 }

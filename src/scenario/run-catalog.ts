@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { catalog, BLACKHOLE, KILL, type CatalogCase } from './catalog.js';
-import { invalidArgType, invalidArgValue } from '../controls/errors.js';
+import { catalog, BLACKHOLE, KILL, type CatalogCase } from './catalog/index.js';
+import { invalidArgType, invalidArgValue, validateFunction, validateObject } from '../controls/validate.js';
 import type { RawFamily } from '../raw/raw-socket.js';
 import type { ScenarioResult } from './scenario.js';
 import type { NodeView } from './node-view.js';
@@ -136,14 +136,12 @@ async function runOne(c: CatalogCase, family: RawFamily): Promise<CaseRun> {
 
 /** Runs the selected cases on each family concurrently and returns them in catalog order. */
 export async function runCatalog(options: CatalogOptions = {}): Promise<CatalogRun> {
-  if (typeof options !== 'object' || options === null) throw invalidArgType('options', 'of type object', options);
+  validateObject(options, 'options');
   const families = options.families ?? [4, 6];
   if (!Array.isArray(families) || families.length === 0 || families.some((f) => f !== 4 && f !== 6)) {
     throw invalidArgValue('options.families', 'a non-empty array of 4 and 6', families);
   }
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
-    throw invalidArgType('options.onProgress', 'of type function', options.onProgress);
-  }
+  if (options.onProgress !== undefined) validateFunction(options.onProgress, 'options.onProgress');
   const cases = selectCases(options.only);
   const started = performance.now();
   const environment = await describeEnvironment(families);
