@@ -13,14 +13,10 @@
 namespace sockctl {
 namespace {
 
-struct Ports {
-  uint16_t values[core::kMaxCapturePorts];
-  int count;
-};
-
-// An array of 1..kMaxCapturePorts fds of bound TCP sockets this process holds (its own or a
-// net.Socket's: only their local port is read); the capture filters on their ports.
-Ports PortsOfSockets(const Napi::CallbackInfo& info, size_t index) {
+// Adds the local ports of fds (an array of 1..kMaxCapturePorts fds of bound TCP sockets this
+// process holds: its own or a net.Socket's, of which only the local port is read) to *state.
+// Past kMaxCapturePorts distinct ports: RangeError.
+void AddPortsOf(const Napi::CallbackInfo& info, size_t index, CaptureState* state) {
   Napi::Env env = info.Env();
   if (index >= info.Length() || !info[index].IsArray()) {
     throw ArgTypeError(env, "fds", "an instance of Array");
@@ -30,7 +26,7 @@ Ports PortsOfSockets(const Napi::CallbackInfo& info, size_t index) {
   if (length < 1 || length > static_cast<uint32_t>(core::kMaxCapturePorts)) {
     throw ArgRangeError(env, "fds.length", "an integer >= 1 and <= 16");
   }
-  Ports ports = {};
+  CaptureState next = *state;
   for (uint32_t i = 0; i < length; i++) {
     double fd = 0;
     if (napi_get_value_double(env, array.Get(i), &fd) != napi_ok) {
@@ -43,82 +39,75 @@ Ports PortsOfSockets(const Napi::CallbackInfo& info, size_t index) {
       throw ArgValueError(env, "fds", "an array of fds of bound TCP sockets");
     }
     bool seen = false;
-    for (int j = 0; j < ports.count; j++) seen = seen || ports.values[j] == port;
-    if (!seen) ports.values[ports.count++] = port;
+    for (int j = 0; j < next.port_count; j++) seen = seen || next.ports[j] == port;
+    if (seen) continue;
+    if (next.port_count == core::kMaxCapturePorts) {
+      throw ArgRangeError(env, "fds", "sockets on at most 16 distinct ports per capture");
+    }
+    next.ports[next.port_count++] = port;
   }
-  return ports;
+  *state = next;
 }
 
-// A capture fd: owned, and opened by open() below (it has a ring).
-core::CaptureRing& RingArg(const Napi::CallbackInfo& info, size_t index) {
+// A capture fd: owned, and opened by open() below.
+CaptureState& CaptureArg(const Napi::CallbackInfo& info, size_t index) {
   int fd = OwnedFdArg(info, index);
   Instance& instance = GetInstance(info.Env());
-  auto found = instance.rings.find(fd);
-  if (found == instance.rings.end()) {
+  auto found = instance.captures.find(fd);
+  if (found == instance.captures.end()) {
     throw ArgValueError(info.Env(), "fd", "a capture socket opened by sockctl and not yet closed");
   }
   return found->second;
 }
 
-Napi::Error CaptureError(Napi::Env env, int err, const char* syscall) {
-  Napi::Error error = SystemError(env, err, syscall);
-  error.Value().Set("option", Napi::String::New(env, "AF_PACKET"));
-  return error;
-}
-
-// open(fds) → fd of the capture socket, filtering on the local ports of fds. Throws a SystemError (syscall = the failing step) when the kernel refuses.
+// open(fds) → fd of a capture socket whose filter passes the local ports of fds. Throws a
+// SystemError (syscall: the step that failed, option 'AF_PACKET') when the kernel refuses.
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Ports ports = PortsOfSockets(info, 0);
+  CaptureState state;
+  AddPortsOf(info, 0, &state);
   int fd = -1;
-  core::CaptureRing ring;
   const char* step = "";
-  int err = core::OpenCapture(ports.values, ports.count, &fd, &ring, &step);
-  if (err != 0) throw CaptureError(env, err, step);
+  int err = core::OpenCapture(state.ports, state.port_count, &fd, &state.ring, &step);
+  if (err != 0) throw OptionError(env, err, step, "AF_PACKET");
   Instance& instance = GetInstance(env);
   instance.owned_fds.insert(fd);
-  instance.rings[fd] = ring;
+  instance.captures[fd] = state;
   return Napi::Number::New(env, fd);
 }
 
-// filter(fd, fds): from now on the local ports of fds (the kernel swaps the filter atomically).
-Napi::Value SetPorts(const Napi::CallbackInfo& info) {
+// add(fd, fds): the filter passes the ports of fds too (the kernel swaps it atomically).
+Napi::Value Add(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RingArg(info, 0);
+  CaptureState& state = CaptureArg(info, 0);
   int fd = FdArg(info, 0);
-  Ports ports = PortsOfSockets(info, 1);
-  int err = core::SetCapturePorts(fd, ports.values, ports.count);
-  if (err != 0) {
-    Napi::Error error = SystemError(env, err, "setsockopt");
-    error.Value().Set("option", Napi::String::New(env, "SO_ATTACH_FILTER"));
-    throw error;
-  }
+  CaptureState next = state;
+  AddPortsOf(info, 1, &next);
+  int err = core::SetCapturePorts(fd, next.ports, next.port_count);
+  if (err != 0) throw OptionError(env, err, "setsockopt", "SO_ATTACH_FILTER");
+  state = next;
   return env.Undefined();
 }
 
 // read(fd, buffer) → bytes written into buffer: frames as core::ReadFrames lays them out.
 Napi::Value Read(const Napi::CallbackInfo& info) {
-  core::CaptureRing& ring = RingArg(info, 0);
+  CaptureState& state = CaptureArg(info, 0);
   Bytes bytes = BytesArg(info, 1, "buffer");
   size_t used = 0;
   size_t frames = 0;
-  core::ReadFrames(&ring, bytes.data, bytes.length, &used, &frames);
+  core::ReadFrames(&state.ring, bytes.data, bytes.length, &used, &frames);
   return Napi::Number::New(info.Env(), static_cast<double>(used));
 }
 
 // stats(fd) → [packets, drops] since the previous call.
 Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  RingArg(info, 0);
+  CaptureArg(info, 0);
   int fd = FdArg(info, 0);
   uint32_t packets = 0;
   uint32_t drops = 0;
   int err = core::CaptureStats(fd, &packets, &drops);
-  if (err != 0) {
-    Napi::Error error = SystemError(env, err, "getsockopt");
-    error.Value().Set("option", Napi::String::New(env, "PACKET_STATISTICS"));
-    throw error;
-  }
+  if (err != 0) throw OptionError(env, err, "getsockopt", "PACKET_STATISTICS");
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, packets));
   out.Set(1u, Napi::Number::New(env, drops));
@@ -138,7 +127,7 @@ Napi::Object InitCapture(Napi::Env env) {
   GetInstance(env);
   Napi::Object exports = Napi::Object::New(env);
   exports.Set("open", Napi::Function::New(env, Open, "open"));
-  exports.Set("filter", Napi::Function::New(env, SetPorts, "filter"));
+  exports.Set("add", Napi::Function::New(env, Add, "add"));
   exports.Set("read", Napi::Function::New(env, Read, "read"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));

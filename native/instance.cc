@@ -10,7 +10,7 @@ namespace sockctl {
 Instance::~Instance() {
   // The poll module's async cleanup hook holds a reference on the environment, so this
   // destructor runs after every uv_poll_t has been stopped: closing the fds here is safe.
-  for (auto& entry : rings) core::ReleaseRing(&entry.second);
+  for (auto& entry : captures) core::ReleaseRing(&entry.second.ring);
   for (int fd : owned_fds) core::Close(fd);
 }
 
@@ -32,10 +32,10 @@ int OwnedFdArg(const Napi::CallbackInfo& info, size_t index) {
 }
 
 void ForgetOwned(Instance& instance, int fd) {
-  auto ring = instance.rings.find(fd);
-  if (ring != instance.rings.end()) {
-    core::ReleaseRing(&ring->second);
-    instance.rings.erase(ring);
+  auto capture = instance.captures.find(fd);
+  if (capture != instance.captures.end()) {
+    core::ReleaseRing(&capture->second.ring);
+    instance.captures.erase(capture);
   }
   instance.owned_fds.erase(fd);
 }

@@ -14,15 +14,22 @@ namespace sockctl {
 
 struct PollState;
 
+// An owned capture socket's receive ring and the ports its filter passes.
+struct CaptureState {
+  core::CaptureRing ring;
+  uint16_t ports[core::kMaxCapturePorts] = {};
+  int port_count = 0;
+};
+
 struct Instance {
   // Only these fds may be read, written, polled or closed by rawIo/poll: any other fd belongs
   // to someone else (a net.Socket's belongs to libuv).
   std::unordered_set<int> owned_fds;
   // Null once the environment's cleanup has closed the poll handles.
   PollState* poll = nullptr;
-  // The receive rings of owned capture sockets (AF_PACKET), by fd: unmapped when the fd is
-  // closed, since close(2) alone would leave the mapping.
-  std::unordered_map<int, core::CaptureRing> rings;
+  // Owned capture sockets (AF_PACKET) by fd: their rings are unmapped when the fd is closed,
+  // since close(2) alone would leave the mapping.
+  std::unordered_map<int, CaptureState> captures;
 
   // Closes whatever sockets are still open when the environment goes away (a terminated
   // worker), so they do not outlive it.
