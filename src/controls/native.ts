@@ -120,6 +120,42 @@ export interface NativeNetns {
   loopbackUp(): void;
 }
 
+/**
+ * Loopback capture: an AF_PACKET socket bound to `lo` whose kernel filter passes TCP between
+ * loopback addresses on the ports of the sockets given, with a receive ring the kernel copies the
+ * headers into. The capture fd is owned: poll.wait watches it, rawIo.close closes it.
+ */
+export interface NativeCapture {
+  /** Opens a capture on the local ports of `fds` (1 to 16 bound TCP sockets); throws a SystemError. */
+  open(fds: number[]): number;
+  /** Adds the local ports of `fds` to the capture's filter (16 distinct ports at most). */
+  add(fd: number, fds: number[]): void;
+  /**
+   * Copies the frames the kernel has filled into `buffer` and frees their slots: per frame a
+   * 16-byte little-endian header (captured bytes, wire length, seconds and nanoseconds on
+   * CLOCK_MONOTONIC) and the packet from its IP header, padded to 4 bytes. Returns the bytes
+   * written; frames that do not fit stay for the next read.
+   */
+  read(fd: number, buffer: ArrayBufferView): number;
+  /** PACKET_STATISTICS since the previous call: [packets accepted, copies dropped]. */
+  stats(fd: number): [number, number];
+  /** Opens and closes a packet socket: [errno (0 = allowed), failing step]. */
+  probe(): [number, string];
+  readonly constants: { readonly FRAME_HEADER: number; readonly SNAP_LENGTH: number; readonly MAX_PORTS: number; readonly FRAMES: number };
+}
+
+/**
+ * Forged segments through a raw IP socket, to an owned socket's own address and port, from its
+ * peer (fromFd -1) or from another owned socket's local address; loopback only.
+ */
+export interface NativeForge {
+  /** [errno (0 = sent), failing step]; refuses non-loopback ends with ERR_INVALID_ARG_VALUE. */
+  send(fd: number, fromFd: number, flags: number, seq: number, ack: number, window: number, payload: ArrayBufferView): [number, string];
+  /** Opens and closes the raw socket: [errno (0 = allowed), failing step]. */
+  probe(): [number, string];
+  readonly constants: { readonly MAX_PAYLOAD: number };
+}
+
 export interface NativeBinding {
   readonly options: NativeOptions;
   readonly tcpInfo: NativeTcpInfo;
@@ -129,6 +165,8 @@ export interface NativeBinding {
   readonly filter: NativeFilter;
   readonly diag: NativeDiag;
   readonly netns: NativeNetns;
+  readonly capture: NativeCapture;
+  readonly forge: NativeForge;
 }
 
 const packageRoot = path.join(__dirname, '..', '..');
