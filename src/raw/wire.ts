@@ -27,6 +27,9 @@ export interface WireSegment {
   forged?: boolean;
 }
 
+/** A segment without what varies between runs (its time, its window): what a saved ladder keeps. */
+export type SegmentShape = Omit<WireSegment, 'atMs' | 'window'> & { atMs?: number; window?: number };
+
 const keyOf = (end: SegmentEnd) => `${end.address}|${end.port}`;
 
 /**
@@ -79,12 +82,12 @@ export function wireSegments(
  * `first:next` when it carries data), ack, payload length; the window with `window: true`.
  * E.g. `P. 1:3 ack 1 len 2`, `R. 3 ack 3`, `S 0`.
  */
-export function segmentLabel(segment: WireSegment, options: { window?: boolean } = {}): string {
+export function segmentLabel(segment: SegmentShape, options: { window?: boolean } = {}): string {
   const parts = [segment.flags];
   parts.push(segment.length > 0 ? `${segment.seq}:${(segment.seq + segment.length) >>> 0}` : String(segment.seq));
   if (segment.ack !== undefined) parts.push(`ack ${segment.ack}`);
   if (segment.length > 0) parts.push(`len ${segment.length}`);
-  if (options.window) parts.push(`win ${segment.window}`);
+  if (options.window && segment.window !== undefined) parts.push(`win ${segment.window}`);
   if (segment.forged) parts.push('(forged)');
   return parts.join(' ');
 }

@@ -29,6 +29,8 @@ export interface CatalogCase {
   node?(family: RawFamily): Promise<NodeView>;
   /** Requirements probed before the case runs. */
   requires: Requirement[];
+  /** The steps as declared, for cases that are a scenario (see {@link Scenario.describe}). */
+  describe?(): ReturnType<Scenario['describe']>;
 }
 
 export const BLACKHOLE: Requirement = { name: 'blackhole (CAP_NET_ADMIN)', probe: canBlackhole };
@@ -54,7 +56,7 @@ export function fromScenario(
   fields: Omit<CatalogCase, 'name' | 'run' | 'requires'> & { requires?: Requirement[] },
 ): CatalogCase {
   const requires = [...(s.options.requires ?? []), ...(forges(s) ? [CAPTURE, FORGE] : [])];
-  return { name: s.name, requires, ...fields, run: (family, options = {}) => s.run({ ...options, family }) };
+  return { name: s.name, requires, ...fields, run: (family, options = {}) => s.run({ ...options, family }), describe: () => s.describe() };
 }
 
 /** The reason the first unmet requirement gives, or undefined when all are met. */
