@@ -5,7 +5,7 @@
  * See packet(7), socket(7) `SO_ATTACH_FILTER`.
  */
 import { performance } from 'node:perf_hooks';
-import { explainPermission, HOW_TO_GET_CAP_NET_RAW, systemError, type ProbeResult } from '../controls/errors.js';
+import { codedError, explainPermission, HOW_TO_GET_CAP_NET_RAW, systemError, type ProbeResult } from '../controls/errors.js';
 import { fdOf, type SocketLike } from '../controls/handle.js';
 import { native } from '../controls/native.js';
 import { invalidArgType, invalidArgValue, validateInteger, validateMs, validateObject } from '../controls/validate.js';
@@ -60,6 +60,9 @@ const toMs = (seconds: number, nanoseconds: number) => seconds * 1e3 + nanosecon
 // One read buffer for every capture: reads are synchronous, so it is never shared mid-read.
 const readBuffer = new Uint8Array(64 * 1024);
 
+/** Passed by Capture.open only: a Capture cannot be constructed from outside. */
+const kToken: unique symbol = Symbol('sockctl.capture');
+
 const finalizer = new FinalizationRegistry<number>((fd) => {
   try {
     native.rawIo.close(fd);
@@ -91,7 +94,8 @@ export class Capture {
   #timers: NodeJS.Timeout[] = [];
 
   /** @internal Use {@link Capture.open}. */
-  private constructor(fd: number, maxSegments: number, maxMs: number) {
+  private constructor(token: symbol, fd: number, maxSegments: number, maxMs: number) {
+    if (token !== kToken) throw codedError('ERR_ILLEGAL_CONSTRUCTOR', 'Use Capture.open()');
     this.#fd = fd;
     this.#maxSegments = maxSegments;
     finalizer.register(this, fd, this);
@@ -135,38 +139,44 @@ export class Capture {
     } catch (error) {
       throw explainPermission(error, CAPTURE_EPERM, 'CAP_NET_RAW');
     }
-    return new Capture(fd, maxSegments, maxMs);
+    return new Capture(kToken, fd, maxSegments, maxMs);
   }
 
   /** Captures the local port of `socket` too (16 distinct ports at most). */
   add(socket: SocketLike): void {
+    Capture.#brand(this);
     const fd = this.#open('add');
     native.capture.add(fd, [fdOf(socket)]);
   }
 
   /** The segments seen so far, oldest first (the ring is emptied first). */
   get segments(): readonly CapturedSegment[] {
+    Capture.#brand(this);
     this.#drain();
     return this.#segments;
   }
 
   /** Copies the kernel dropped because the ring was full: segments missing from `segments`. */
   get dropped(): number {
+    Capture.#brand(this);
     this.#drain();
     return this.#dropped;
   }
 
   /** Frames that did not hold a whole IP + TCP header (never expected from the kernel's filter). */
   get malformed(): number {
+    Capture.#brand(this);
     return this.#malformed;
   }
 
   /** Why the capture stopped on its own: `'segments'` or `'time'`; undefined while running. */
   get stopped(): CaptureStop | undefined {
+    Capture.#brand(this);
     return this.#stopped;
   }
 
   get closed(): boolean {
+    Capture.#brand(this);
     return this.#fd === undefined;
   }
 
@@ -175,6 +185,7 @@ export class Capture {
    * (default 200): what a syscall set off on loopback (an ACK, an RST in answer) is then in.
    */
   async settle(options: { quietMs?: number; maxMs?: number } = {}): Promise<void> {
+    Capture.#brand(this);
     const o = validateObject(options, 'options');
     const quietMs = validateMs(o.quietMs, 'options.quietMs', 10);
     const maxMs = validateMs(o.maxMs, 'options.maxMs', 200);
@@ -196,11 +207,19 @@ export class Capture {
 
   /** Marks the next captured segment matching `key` as forged (see raw/forge). */
   expectForged(key: ForgedKey): void {
-    this.#forged.push(key);
+    Capture.#brand(this);
+    const k = validateObject(key, 'key');
+    this.#forged.push({
+      sourcePort: validateInteger(k.sourcePort, 'key.sourcePort', 0, 65535),
+      destinationPort: validateInteger(k.destinationPort, 'key.destinationPort', 0, 65535),
+      seq: validateInteger(k.seq, 'key.seq', 0, 2 ** 32 - 1),
+      flagBits: validateInteger(k.flagBits, 'key.flagBits', 0, 255),
+    });
   }
 
   /** Stops capturing and closes the packet socket; the segments seen stay readable. */
   close(): void {
+    Capture.#brand(this);
     if (this.#fd === undefined) return;
     this.#drain();
     this.#release();
@@ -208,6 +227,12 @@ export class Capture {
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  static #brand(self: unknown): asserts self is Capture {
+    if (typeof self !== 'object' || self === null || !(#segments in self)) {
+      throw invalidArgType('this', 'an instance of Capture', self);
+    }
   }
 
   #open(what: string): number {

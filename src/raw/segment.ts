@@ -168,7 +168,7 @@ function tcpOptions(view: DataView, start: number, end: number): TcpOptions {
  * the packet's length on the wire; the payload length is taken from the IP header and clamped to
  * it.
  */
-export function decodeSegment(packet: Uint8Array, at: number, wireLength = packet.byteLength): CapturedSegment | undefined {
+export function decodeSegment(packet: Uint8Array, at: number, wireLength = Infinity): CapturedSegment | undefined {
   const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
   if (packet.byteLength < 1) return undefined;
   const version = view.getUint8(0) >> 4;

@@ -4,6 +4,7 @@
  * prints them), windows scaled as negotiated, times from a chosen origin. Relative numbers are
  * what stays the same from one run to the next: ISNs are random, times vary.
  */
+import { invalidArgType, validateFunction, validateObject } from '../controls/validate.js';
 import type { CapturedSegment, SegmentEnd } from './segment.js';
 
 /** A captured segment, relative to its connection. */
@@ -30,6 +31,21 @@ export interface WireSegment {
 /** A segment without what varies between runs (its time, its window): what a saved ladder keeps. */
 export type SegmentShape = Omit<WireSegment, 'atMs' | 'window'> & { atMs?: number; window?: number };
 
+const NUMBERS = ['at', 'seq', 'ack', 'flagBits', 'window', 'length'] as const;
+
+/** A captured segment as {@link wireSegments} reads it; anything else is refused, coded. */
+function checkSegment(segment: unknown, i: number): void {
+  const name = `segments[${i}]`;
+  const s = validateObject(segment as CapturedSegment, name);
+  for (const end of ['source', 'destination'] as const) {
+    const e = validateObject(s[end], `${name}.${end}`);
+    if (typeof e.address !== 'string' || typeof e.port !== 'number') throw invalidArgType(`${name}.${end}`, '{ address: string, port: number }', e);
+  }
+  for (const field of NUMBERS) if (typeof s[field] !== 'number') throw invalidArgType(`${name}.${field}`, 'of type number', s[field]);
+  if (typeof s.flags !== 'string') throw invalidArgType(`${name}.flags`, 'of type string', s.flags);
+  validateObject(s.options, `${name}.options`);
+}
+
 const keyOf = (end: SegmentEnd) => `${end.address}|${end.port}`;
 
 /**
@@ -41,6 +57,10 @@ export function wireSegments(
   nameOf: (end: SegmentEnd) => string | undefined,
   origin: number,
 ): WireSegment[] {
+  if (!Array.isArray(segments)) throw invalidArgType('segments', 'an Array of captured segments', segments);
+  validateFunction(nameOf, 'nameOf');
+  if (typeof origin !== 'number' || !Number.isFinite(origin)) throw invalidArgType('origin', 'a finite number', origin);
+  segments.forEach(checkSegment);
   const base = new Map<string, number>();
   const scale = new Map<string, number>();
   for (const s of segments) {

@@ -4,6 +4,7 @@
  * relative sequence numbers and length — under the step that set them off.
  */
 import { segmentLabel, type SegmentShape, type WireSegment } from '../raw/wire.js';
+import { invalidArgType, validateInteger, validateObject } from '../controls/validate.js';
 import type { CatalogRun } from './run-catalog.js';
 import type { EndName, Outcome, Verdict, WireCheck } from './types.js';
 
@@ -63,7 +64,14 @@ function stepLine(step: LadderSource['steps'][number]): string {
  * step with the segments under it and its wire checks. Runs without capture say why.
  */
 export function renderLadder(source: LadderSource, options: LadderOptions = {}): string {
-  const span = options.span ?? 44;
+  const checked = validateObject(source, 'source');
+  if (!Array.isArray(checked.steps)) throw invalidArgType('source.steps', 'an Array of step records', checked.steps);
+  checked.steps.forEach((step, i) => {
+    validateObject(step, `source.steps[${i}]`);
+    if (step.segments !== undefined && !Array.isArray(step.segments)) throw invalidArgType(`source.steps[${i}].segments`, 'an Array', step.segments);
+  });
+  const o = validateObject(options, 'options');
+  const span = o.span === undefined ? 44 : validateInteger(o.span, 'options.span', 20, 400);
   const out: string[] = [];
   const head = `${' '.repeat(MARGIN)}${LEFT.padEnd(span + 1)}${RIGHT}`;
   out.push(head);
