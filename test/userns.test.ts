@@ -3,7 +3,7 @@
 // (the kernel's real timeouts and kill work). The children run the built library (dist/, which
 // `npm test` builds first) through test/fixtures/privilege-child.cjs.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
