@@ -4,6 +4,7 @@
 #include "capture.h"
 
 #include <climits>
+#include <vector>
 
 #include "args.h"
 #include "core/capture.h"
@@ -14,9 +15,9 @@ namespace sockctl {
 namespace {
 
 // Adds the local ports of fds (an array of 1..kMaxCapturePorts fds of bound TCP sockets this
-// process holds: its own or a net.Socket's, of which only the local port is read) to *state.
-// Past kMaxCapturePorts distinct ports: RangeError.
-void AddPortsOf(const Napi::CallbackInfo& info, size_t index, CaptureState* state) {
+// process holds: its own or a net.Socket's, of which only the local port is read) to *state, one
+// holder each. Past kMaxCapturePorts distinct ports: RangeError, and *state is unchanged.
+void AddPortsOf(const Napi::CallbackInfo& info, size_t index, CaptureState* state, std::vector<uint16_t>* added) {
   Napi::Env env = info.Env();
   if (index >= info.Length() || !info[index].IsArray()) {
     throw ArgTypeError(env, "fds", "an instance of Array");
@@ -24,7 +25,7 @@ void AddPortsOf(const Napi::CallbackInfo& info, size_t index, CaptureState* stat
   Napi::Array array = info[index].As<Napi::Array>();
   uint32_t length = array.Length();
   if (length < 1 || length > static_cast<uint32_t>(core::kMaxCapturePorts)) {
-    throw ArgRangeError(env, "fds.length", "an integer >= 1 and <= 16");
+    throw ArgRangeError(env, "fds.length", "an integer >= 1 and <= 64");
   }
   CaptureState next = *state;
   for (uint32_t i = 0; i < length; i++) {
@@ -38,13 +39,47 @@ void AddPortsOf(const Napi::CallbackInfo& info, size_t index, CaptureState* stat
     if (core::CapturePortOf(static_cast<int>(fd), &port) != 0) {
       throw ArgValueError(env, "fds", "an array of fds of bound TCP sockets");
     }
-    bool seen = false;
-    for (int j = 0; j < next.port_count; j++) seen = seen || next.ports[j] == port;
-    if (seen) continue;
-    if (next.port_count == core::kMaxCapturePorts) {
-      throw ArgRangeError(env, "fds", "sockets on at most 16 distinct ports per capture");
+    int at = 0;
+    while (at < next.port_count && next.ports[at] != port) at++;
+    if (at == next.port_count) {
+      if (next.port_count == core::kMaxCapturePorts) {
+        throw ArgRangeError(env, "fds", "sockets on at most 64 distinct ports per capture");
+      }
+      next.ports[next.port_count++] = port;
     }
-    next.ports[next.port_count++] = port;
+    next.holders[at]++;
+    added->push_back(port);
+  }
+  *state = next;
+}
+
+// Takes one holder off each port of `ports` (an array of port numbers the capture holds); a port
+// without holders leaves the filter. Removing can only narrow what is captured, so plain numbers
+// will do: the sockets may be closed by now.
+void RemovePorts(const Napi::CallbackInfo& info, size_t index, CaptureState* state) {
+  Napi::Env env = info.Env();
+  if (index >= info.Length() || !info[index].IsArray()) {
+    throw ArgTypeError(env, "ports", "an instance of Array");
+  }
+  Napi::Array array = info[index].As<Napi::Array>();
+  uint32_t length = array.Length();
+  if (length > static_cast<uint32_t>(core::kMaxCapturePorts)) {
+    throw ArgRangeError(env, "ports.length", "an integer <= 64");
+  }
+  CaptureState next = *state;
+  for (uint32_t i = 0; i < length; i++) {
+    double port = 0;
+    if (napi_get_value_double(env, array.Get(i), &port) != napi_ok) {
+      throw ArgTypeError(env, "ports", "an array of numbers");
+    }
+    if (!IsIntegerIn(port, 1, 65535)) throw ArgRangeError(env, "ports", "integers >= 1 and <= 65535");
+    int at = 0;
+    while (at < next.port_count && next.ports[at] != port) at++;
+    if (at == next.port_count) throw ArgValueError(env, "ports", "ports this capture holds");
+    if (--next.holders[at] > 0) continue;
+    next.port_count--;
+    next.ports[at] = next.ports[next.port_count];
+    next.holders[at] = next.holders[next.port_count];
   }
   *state = next;
 }
@@ -60,12 +95,11 @@ CaptureState& CaptureArg(const Napi::CallbackInfo& info, size_t index) {
   return found->second;
 }
 
-// open(fds) → fd of a capture socket whose filter passes the local ports of fds. Throws a
+// open() → fd of a capture socket whose filter passes nothing yet (add() gives it ports). Throws a
 // SystemError (syscall: the step that failed, option 'AF_PACKET') when the kernel refuses.
 Napi::Value Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CaptureState state;
-  AddPortsOf(info, 0, &state);
   int fd = -1;
   const char* step = "";
   int err = core::OpenCapture(state.ports, state.port_count, &fd, &state.ring, &step);
@@ -76,17 +110,43 @@ Napi::Value Open(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
-// add(fd, fds): the filter passes the ports of fds too (the kernel swaps it atomically).
+// Attaches the filter for next's ports to fd (the kernel swaps it atomically); *state takes
+// next's ports only once the kernel has them.
+void Refilter(Napi::Env env, int fd, CaptureState* state, const CaptureState& next) {
+  int err = core::SetCapturePorts(fd, next.ports, next.port_count);
+  if (err != 0) throw OptionError(env, err, "setsockopt", "SO_ATTACH_FILTER");
+  *state = next;
+}
+
+// add(fd, fds) → the local ports of fds, in order: the filter passes them too, one more holder
+// each.
 Napi::Value Add(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   CaptureState& state = CaptureArg(info, 0);
-  int fd = FdArg(info, 0);
   CaptureState next = state;
-  AddPortsOf(info, 1, &next);
-  int err = core::SetCapturePorts(fd, next.ports, next.port_count);
-  if (err != 0) throw OptionError(env, err, "setsockopt", "SO_ATTACH_FILTER");
-  state = next;
-  return env.Undefined();
+  std::vector<uint16_t> added;
+  AddPortsOf(info, 1, &next, &added);
+  Refilter(env, FdArg(info, 0), &state, next);
+  Napi::Array out = Napi::Array::New(env, added.size());
+  for (size_t i = 0; i < added.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, added[i]));
+  return out;
+}
+
+// remove(fd, ports): one holder less on each port; ports left without one leave the filter.
+Napi::Value Remove(const Napi::CallbackInfo& info) {
+  CaptureState& state = CaptureArg(info, 0);
+  CaptureState next = state;
+  RemovePorts(info, 1, &next);
+  Refilter(info.Env(), FdArg(info, 0), &state, next);
+  return info.Env().Undefined();
+}
+
+// ports(fd) → the ports the filter passes now.
+Napi::Value Ports(const Napi::CallbackInfo& info) {
+  CaptureState& state = CaptureArg(info, 0);
+  Napi::Array out = Napi::Array::New(info.Env(), state.port_count);
+  for (int i = 0; i < state.port_count; i++) out.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), state.ports[i]));
+  return out;
 }
 
 // read(fd, buffer) → bytes written into buffer: frames as core::ReadFrames lays them out.
@@ -128,6 +188,8 @@ Napi::Object InitCapture(Napi::Env env) {
   Napi::Object exports = Napi::Object::New(env);
   exports.Set("open", Napi::Function::New(env, Open, "open"));
   exports.Set("add", Napi::Function::New(env, Add, "add"));
+  exports.Set("remove", Napi::Function::New(env, Remove, "remove"));
+  exports.Set("ports", Napi::Function::New(env, Ports, "ports"));
   exports.Set("read", Napi::Function::New(env, Read, "read"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));

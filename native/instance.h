@@ -14,10 +14,12 @@ namespace sockctl {
 
 struct PollState;
 
-// An owned capture socket's receive ring and the ports its filter passes.
+// An owned capture socket's receive ring and the ports its filter passes, each with the number
+// of holders that asked for it (several captures share one socket).
 struct CaptureState {
   core::CaptureRing ring;
   uint16_t ports[core::kMaxCapturePorts] = {};
+  uint32_t holders[core::kMaxCapturePorts] = {};
   int port_count = 0;
 };
 

@@ -13,6 +13,8 @@ import { RawSocket } from '../src/raw/raw-socket.js';
 import { wireSegments } from '../src/raw/wire.js';
 import { HOSTS } from './helpers.js';
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const probe = canCapture();
 const skipReason = probe.ok ? '' : ` (skipped: ${probe.code}: ${probe.reason})`;
 if (!probe.ok) console.log(`capture tests skipped: ${probe.code}: ${probe.reason}`);
@@ -36,32 +38,32 @@ describe.skipIf(!probe.ok).each(HOSTS)(`capture on %s${skipReason}`, (host) => {
   it('sees each segment of its own connection once, in order, inside the syscall that sent it', async () => {
     const listener = await connection(host);
     const capture = Capture.open(listener);
-    const { client, server } = await connectTo(listener);
-    const before = performance.now();
-    await client.send('ab');
-    const after = performance.now();
-    await server.recv(2);
-    server.close();
-    await capture.settle();
-    const port = listener.localAddress!.port;
-    const segments = wireSegments(capture.segments, (end) => (end.port === port ? 'server' : 'client'), 0);
-    expect(segments.map((s) => `${s.from} ${s.flags} ${s.seq}${s.length ? ` len ${s.length}` : ''}`)).toEqual([
-      'client S 0',
-      'server S. 0',
-      'client . 1',
-      'client P. 1 len 2',
-      'server . 1',
-      'server F. 1',
-      'client . 3',
-    ]);
-    // Kernel receive times on performance.now()'s clock: the data segment arrived during send().
-    const data = capture.segments.find((s) => s.length === 2)!;
-    expect(data.at).toBeGreaterThanOrEqual(before);
-    expect(data.at).toBeLessThanOrEqual(after);
-    expect(capture.segments.every((s) => s.family === (host === '::1' ? 6 : 4))).toBe(true);
-    expect(capture.dropped).toBe(0);
-    for (const s of [client, listener]) s.close();
-    capture.close();
+    try {
+      const { client, server } = await connectTo(listener);
+      const before = performance.now();
+      await client.send('ab');
+      const after = performance.now();
+      await capture.settle();
+      const port = listener.localAddress!.port;
+      const segments = wireSegments(capture.segments, (end) => (end.port === port ? 'server' : 'client'), 0);
+      expect(segments.map((s) => `${s.from} ${s.flags} ${s.seq}${s.length ? ` len ${s.length}` : ''}`)).toEqual([
+        'client S 0',
+        'server S. 0',
+        'client . 1',
+        'client P. 1 len 2',
+        'server . 1',
+      ]);
+      // Kernel receive times on performance.now()'s clock: the data segment arrived during send().
+      const data = capture.segments.find((s) => s.length === 2)!;
+      expect(data.at).toBeGreaterThanOrEqual(before);
+      expect(data.at).toBeLessThanOrEqual(after);
+      expect(capture.segments.every((s) => s.family === (host === '::1' ? 6 : 4))).toBe(true);
+      expect(capture.dropped).toBe(0);
+      for (const s of [client, server]) s.close();
+    } finally {
+      capture.close();
+      listener.close();
+    }
   });
 
   it('sees nothing of connections on other ports, until add() names them', async () => {
@@ -113,31 +115,66 @@ describe.skipIf(!probe.ok)(`capture bounds and ownership${skipReason}`, () => {
     for (const s of [client, server, listener]) s.close();
   });
 
-  it('is an fd the library owns: counted while open, released (ring and fd) by close()', async () => {
+  it('shares one owned packet socket, closed 200 ms after the last capture closes', async () => {
     const listener = await connection('127.0.0.1');
+    await sleep(300); // a capture of an earlier test may still hold it
     const owned = native.rawIo.ownedCount();
-    const capture = Capture.open(listener);
+    const first = Capture.open(listener);
+    const second = Capture.open(listener);
     expect(native.rawIo.ownedCount()).toBe(owned + 1);
-    capture.close();
-    capture.close();
+    first.close();
+    first.close();
+    second.close();
+    expect(native.rawIo.ownedCount()).toBe(owned + 1);
+    await sleep(300);
     expect(native.rawIo.ownedCount()).toBe(owned);
-    expect(() => capture.add(listener)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => first.add(listener)).toThrow(expect.objectContaining({ code: 'ERR_SOCKCTL_CAPTURE_CLOSED' }));
     listener.close();
   });
 
-  it('the addon refuses fds that are not bound TCP sockets, and reads only its own captures', async () => {
+  it('two captures on one port both see its segments; each only since it opened', async () => {
+    const listener = await connection('127.0.0.1');
+    const early = Capture.open(listener);
+    const a = await connectTo(listener);
+    const late = Capture.open(listener);
+    await a.client.send('x');
+    await early.settle();
+    expect(early.segments.map((s) => s.flags)).toEqual(['S', 'S.', '.', 'P.', '.']);
+    expect(late.segments.map((s) => s.flags)).toEqual(['P.', '.']);
+    for (const s of [a.client, a.server, listener]) s.close();
+    early.close();
+    late.close();
+  });
+
+  it('the addon filters on ports of bound TCP sockets only, counts holders, and reads only its own captures', async () => {
     const listener = await connection('127.0.0.1');
     const unbound = RawSocket.create(4);
-    // Empty, stdin, a closed number, not a number, a TCP socket not bound yet.
-    for (const fds of [[], [0], [2 ** 31 - 1], ['3'], [-1], [fdOf(unbound)]]) {
-      expect(() => native.capture.open(fds as number[])).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_/) }));
+    const fd = native.capture.open();
+    try {
+      expect(native.capture.ports(fd)).toEqual([]);
+      // Empty, stdin, a closed number, not a number, negative, a TCP socket not bound yet.
+      for (const fds of [[], [0], [2 ** 31 - 1], ['3'], [-1], [fdOf(unbound)]]) {
+        expect(() => native.capture.add(fd, fds as number[])).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_/) }));
+      }
+      const port = listener.localAddress!.port;
+      expect(native.capture.add(fd, [fdOf(listener), fdOf(listener)])).toEqual([port, port]);
+      native.capture.remove(fd, [port]);
+      expect(native.capture.ports(fd)).toEqual([port]);
+      native.capture.remove(fd, [port]);
+      expect(native.capture.ports(fd)).toEqual([]);
+      expect(() => native.capture.remove(fd, [port])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      expect(() => native.capture.remove(fd, [0])).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => native.capture.read(fdOf(listener), new Uint8Array(64))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      // 65 distinct ports: one past the filter's bound, refused whole.
+      const many = await Promise.all(Array.from({ length: 65 }, () => connection('127.0.0.1')));
+      expect(() => native.capture.add(fd, many.map((s) => fdOf(s)))).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(native.capture.ports(fd)).toEqual([]);
+      many.forEach((s) => s.close());
+    } finally {
+      native.rawIo.close(fd);
+      unbound.close();
+      listener.close();
     }
-    const tcpFd = fdOf(listener);
-    expect(() => native.capture.read(tcpFd, new Uint8Array(64))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    const seventeen = Array.from({ length: 17 }, () => tcpFd);
-    expect(() => native.capture.open(seventeen)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-    unbound.close();
-    listener.close();
   });
 });
 

@@ -16,7 +16,7 @@ const probe = canCapture();
 const skipReason = probe.ok ? '' : ` (skipped: ${probe.code}: ${probe.reason})`;
 
 /** Cases whose segments are the same run after run (no timers, no buffer sizes involved). */
-const STEADY = ['unread-data-close', 'linger-zero-close', 'connect-refused', 'close-wait-write', 'forged-rst-next', 'forged-rst-in-window', 'forged-segment-closed-port'];
+const STEADY = ['unread-data-close', 'linger-zero-close', 'connect-refused', 'forged-rst-next', 'forged-rst-in-window', 'forged-segment-closed-port'];
 
 describe('docs/ladders.md', () => {
   it('is exactly what the renderer draws from docs/ladders.json and the catalog', () => {

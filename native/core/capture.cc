@@ -116,7 +116,7 @@ bool BuildFilter(const uint16_t* ports, int count, std::vector<sock_filter>* out
 }
 
 bool ValidPorts(const uint16_t* ports, int count) {
-  if (ports == nullptr || count < 1 || count > kMaxCapturePorts) return false;
+  if (count < 0 || count > kMaxCapturePorts || (count > 0 && ports == nullptr)) return false;
   for (int i = 0; i < count; i++) {
     if (ports[i] == 0) return false;
   }

@@ -10,8 +10,9 @@
 
 namespace sockctl::core {
 
-// Most ports one capture filters on; the cBPF program grows by two instructions per port.
-constexpr int kMaxCapturePorts = 16;
+// Most ports one capture filters on; the cBPF program grows by two instructions per port, and
+// its forward jumps (at most 255 instructions) bound it.
+constexpr int kMaxCapturePorts = 64;
 
 // Bytes of each packet the filter keeps: the longest IPv4 header (60) plus the longest TCP
 // header (60); an IPv6 header is 40. Payload is never copied: its length comes from the IP header.
@@ -53,11 +54,13 @@ int CapturePortOf(int fd, uint16_t* port);
 // Opens the capture: socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), the port
 // filter, the ring, PACKET_IGNORE_OUTGOING (each loopback segment passes lo twice), then bind to
 // `lo` for every protocol. Nothing is received before the filter is in place: a packet socket
-// with protocol 0 gets no packets until bind. ports: 1..kMaxCapturePorts values in 1..65535.
+// with protocol 0 gets no packets until bind. ports: 0..kMaxCapturePorts values in 1..65535
+// (none: the filter passes nothing).
 // *step names the call that failed.
 int OpenCapture(const uint16_t* ports, int count, int* fd, CaptureRing* ring, const char** step);
 
-// Replaces the filter (the kernel swaps it atomically): from now on only these ports.
+// Replaces the filter (the kernel swaps it atomically): from now on only these ports (none: the
+// filter passes nothing).
 int SetCapturePorts(int fd, const uint16_t* ports, int count);
 
 // Copies the frames the kernel has filled, oldest first, into out (see kFrameHeaderSize) and

@@ -126,10 +126,17 @@ export interface NativeNetns {
  * headers into. The capture fd is owned: poll.wait watches it, rawIo.close closes it.
  */
 export interface NativeCapture {
-  /** Opens a capture on the local ports of `fds` (1 to 16 bound TCP sockets); throws a SystemError. */
-  open(fds: number[]): number;
-  /** Adds the local ports of `fds` to the capture's filter (16 distinct ports at most). */
-  add(fd: number, fds: number[]): void;
+  /** Opens a capture socket whose filter passes nothing yet; throws a SystemError. */
+  open(): number;
+  /**
+   * The filter passes the local ports of `fds` (bound TCP sockets) too, one holder each;
+   * returns those ports in order. 64 distinct ports at most.
+   */
+  add(fd: number, fds: number[]): number[];
+  /** One holder less on each of `ports`; a port left without one leaves the filter. */
+  remove(fd: number, ports: number[]): void;
+  /** The ports the filter passes now. */
+  ports(fd: number): number[];
   /**
    * Copies the frames the kernel has filled into `buffer` and frees their slots: per frame a
    * 16-byte little-endian header (captured bytes, wire length, seconds and nanoseconds on

@@ -3,6 +3,12 @@
  * socket bound to `lo`, a kernel filter that passes TCP between loopback addresses on the ports
  * of the sockets given (and nothing else), and a receive ring the kernel copies the headers into.
  * See packet(7), socket(7) `SO_ATTACH_FILTER`.
+ *
+ * Every Capture of a process shares one packet socket: opening one (its ring) and closing one
+ * each cost the kernel an RCU grace period, tens of milliseconds during which the event loop would
+ * be blocked — per scenario, that was most of a quick case's time. A Capture adds its sockets'
+ * ports to the shared filter and takes them off again; the socket is closed 200 ms after the last
+ * Capture, so back-to-back runs reuse it.
  */
 import { performance } from 'node:perf_hooks';
 import { codedError, explainPermission, HOW_TO_GET_CAP_NET_RAW, systemError, type ProbeResult } from '../controls/errors.js';
@@ -31,6 +37,8 @@ const DEFAULT_MAX_SEGMENTS = 10_000;
 const DEFAULT_MAX_MS = 60_000;
 /** How often the ring is emptied while nobody asks: it holds 4096 frames meanwhile. */
 const DRAIN_EVERY_MS = 50;
+/** How long the shared packet socket outlives the last Capture. */
+const LINGER_MS = 200;
 
 /**
  * performance.now() and process.hrtime() are both CLOCK_MONOTONIC (libuv's uv_hrtime), the clock
@@ -57,19 +65,8 @@ function measureClockOffset(): number {
 const clockOffsetMs = measureClockOffset();
 const toMs = (seconds: number, nanoseconds: number) => seconds * 1e3 + nanoseconds / 1e6 + clockOffsetMs;
 
-// One read buffer for every capture: reads are synchronous, so it is never shared mid-read.
+// One read buffer for the process: reads are synchronous, so it is never shared mid-read.
 const readBuffer = new Uint8Array(64 * 1024);
-
-/** Passed by Capture.open only: a Capture cannot be constructed from outside. */
-const kToken: unique symbol = Symbol('sockctl.capture');
-
-const finalizer = new FinalizationRegistry<number>((fd) => {
-  try {
-    native.rawIo.close(fd);
-  } catch {
-    // The environment is shutting down and has already closed it.
-  }
-});
 
 /** A segment sockctl forged, to be recognised when the capture sees it arrive. */
 export interface ForgedKey {
@@ -79,87 +76,147 @@ export interface ForgedKey {
   flagBits: number;
 }
 
+/** The process's packet socket and the Captures reading from it. */
+class Tap {
+  readonly fd: number;
+  readonly captures = new Set<Capture>();
+  /** Copies the kernel dropped since the tap opened. */
+  dropped = 0;
+  #drain: NodeJS.Timeout;
+  #linger: NodeJS.Timeout | undefined;
+
+  constructor() {
+    let fd: number;
+    try {
+      fd = native.capture.open();
+    } catch (error) {
+      throw explainPermission(error, CAPTURE_EPERM, 'CAP_NET_RAW');
+    }
+    this.fd = fd;
+    this.#drain = setInterval(() => this.drain(), DRAIN_EVERY_MS);
+    this.#drain.unref();
+  }
+
+  /** Reads the ring and hands each segment to the Captures whose ports it carries. */
+  drain(): void {
+    // Bounded: the ring holds FRAMES frames and each read takes hundreds.
+    for (let i = 0; i < native.capture.constants.FRAMES; i++) {
+      const used = native.capture.read(this.fd, readBuffer);
+      if (used <= 0) break;
+      const { segments, malformed } = decodeFrames(readBuffer, used, toMs);
+      for (const capture of this.captures) capture[kTake](segments, malformed);
+    }
+    this.dropped += native.capture.stats(this.fd)[1];
+  }
+
+  join(capture: Capture): void {
+    clearTimeout(this.#linger);
+    this.#linger = undefined;
+    this.captures.add(capture);
+  }
+
+  /** Takes `capture` off; the last one out closes the socket after LINGER_MS. */
+  leave(capture: Capture, ports: number[]): void {
+    this.captures.delete(capture);
+    if (ports.length > 0) native.capture.remove(this.fd, ports);
+    if (this.captures.size > 0) return;
+    this.#linger = setTimeout(() => this.close(), LINGER_MS);
+    this.#linger.unref();
+  }
+
+  close(): void {
+    if (this.captures.size > 0 || tap !== this) return;
+    tap = undefined;
+    clearInterval(this.#drain);
+    native.rawIo.close(this.fd);
+  }
+}
+
+let tap: Tap | undefined;
+
+/** Passed by Capture.open only: a Capture cannot be constructed from outside. */
+const kToken: unique symbol = Symbol('sockctl.capture');
+/** How the tap hands a Capture what it read. */
+const kTake: unique symbol = Symbol('sockctl.capture.take');
+
 /**
  * A running capture. Segments are collected while it runs (the kernel's ring is emptied every
  * 50 ms and whenever `segments` is read); `close()` ends it and keeps what it saw.
  */
 export class Capture {
-  #fd: number | undefined;
+  #tap: Tap | undefined;
+  readonly #ports: number[] = [];
   readonly #segments: CapturedSegment[] = [];
-  readonly #maxSegments: number;
   readonly #forged: ForgedKey[] = [];
+  readonly #maxSegments: number;
+  readonly #openedAt: number;
+  readonly #droppedAtOpen: number;
   #dropped = 0;
   #malformed = 0;
   #stopped: CaptureStop | undefined;
-  #timers: NodeJS.Timeout[] = [];
+  #stop: NodeJS.Timeout;
 
   /** @internal Use {@link Capture.open}. */
-  private constructor(token: symbol, fd: number, maxSegments: number, maxMs: number) {
+  private constructor(token: symbol, shared: Tap, fds: number[], maxSegments: number, maxMs: number) {
     if (token !== kToken) throw codedError('ERR_ILLEGAL_CONSTRUCTOR', 'Use Capture.open()');
-    this.#fd = fd;
+    // What the ring holds from before this capture is someone else's.
+    shared.drain();
+    this.#openedAt = performance.now();
+    this.#ports.push(...native.capture.add(shared.fd, fds));
+    this.#tap = shared;
+    this.#droppedAtOpen = shared.dropped;
     this.#maxSegments = maxSegments;
-    finalizer.register(this, fd, this);
-    // Neither timer keeps the process alive, and neither keeps this object alive.
-    const self = new WeakRef(this);
-    const drain = setInterval(() => {
-      const capture = self.deref();
-      if (capture) capture.#drain();
-    }, DRAIN_EVERY_MS);
-    const stop = setTimeout(() => {
-      const capture = self.deref();
-      if (capture) capture.#stop('time');
-    }, maxMs);
-    drain.unref();
-    stop.unref();
-    this.#timers = [drain, stop];
+    shared.join(this);
+    // Unref'd: a capture never keeps the process alive. It bounds this capture's life.
+    this.#stop = setTimeout(() => this.#end('time'), maxMs);
+    this.#stop.unref();
   }
 
   /**
-   * Starts capturing the segments to and from the local ports of `sockets` (1 to 16 bound TCP
+   * Starts capturing the segments to and from the local ports of `sockets` (1 to 64 bound TCP
    * sockets: RawSockets, net.Sockets, listening net.Servers), between loopback addresses only.
    *
    * @remarks Needs CAP_NET_RAW over the network namespace; without it this throws the kernel's
    * error (`code` `'EPERM'`, `syscall` `'socket'`, `option` `'AF_PACKET'`, `missing`
    * `'CAP_NET_RAW'`). Probe with {@link canCapture}. Each loopback segment passes `lo` twice;
    * the copy leaving is ignored (`PACKET_IGNORE_OUTGOING`). Only headers are copied, never
-   * payload. See packet(7), https://man7.org/linux/man-pages/man7/packet.7.html
+   * payload. The captures of a process share one packet socket (closed 200 ms after the last
+   * one). See packet(7), https://man7.org/linux/man-pages/man7/packet.7.html
    */
   static open(sockets: SocketLike | readonly SocketLike[], options: CaptureOptions = {}): Capture {
     const list = Array.isArray(sockets) ? (sockets as readonly SocketLike[]) : [sockets as SocketLike];
-    if (list.length < 1 || list.length > native.capture.constants.MAX_PORTS) {
-      throw invalidArgValue('sockets', `1 to ${native.capture.constants.MAX_PORTS} sockets`, sockets);
-    }
+    const max = native.capture.constants.MAX_PORTS;
+    if (list.length < 1 || list.length > max) throw invalidArgValue('sockets', `1 to ${max} sockets`, sockets);
     const fds = list.map((socket, i) => fdOf(socket, `sockets[${i}]`));
     const o = validateObject(options, 'options');
     const maxSegments = o.maxSegments === undefined ? DEFAULT_MAX_SEGMENTS : validateInteger(o.maxSegments, 'options.maxSegments', 1, 1_000_000);
     const maxMs = validateMs(o.maxMs, 'options.maxMs', DEFAULT_MAX_MS);
-    let fd: number;
-    try {
-      fd = native.capture.open(fds);
-    } catch (error) {
-      throw explainPermission(error, CAPTURE_EPERM, 'CAP_NET_RAW');
-    }
-    return new Capture(kToken, fd, maxSegments, maxMs);
+    tap ??= new Tap();
+    return new Capture(kToken, tap, fds, maxSegments, maxMs);
   }
 
-  /** Captures the local port of `socket` too (16 distinct ports at most). */
+  /** Captures the local port of `socket` too (64 distinct ports at most per process). */
   add(socket: SocketLike): void {
     Capture.#brand(this);
-    const fd = this.#open('add');
-    native.capture.add(fd, [fdOf(socket)]);
+    const shared = this.#tap;
+    if (shared === undefined) throw codedError('ERR_SOCKCTL_CAPTURE_CLOSED', 'The capture is closed');
+    this.#ports.push(...native.capture.add(shared.fd, [fdOf(socket)]));
   }
 
   /** The segments seen so far, oldest first (the ring is emptied first). */
   get segments(): readonly CapturedSegment[] {
     Capture.#brand(this);
-    this.#drain();
+    this.#tap?.drain();
     return this.#segments;
   }
 
-  /** Copies the kernel dropped because the ring was full: segments missing from `segments`. */
+  /** Copies the kernel dropped while this capture ran (its ring was full): segments that may be missing. */
   get dropped(): number {
     Capture.#brand(this);
-    this.#drain();
+    if (this.#tap) {
+      this.#tap.drain();
+      return this.#tap.dropped - this.#droppedAtOpen;
+    }
     return this.#dropped;
   }
 
@@ -177,24 +234,24 @@ export class Capture {
 
   get closed(): boolean {
     Capture.#brand(this);
-    return this.#fd === undefined;
+    return this.#tap === undefined;
   }
 
   /**
-   * Resolves once no new segment has arrived for `quietMs` (default 10), at most after `maxMs`
+   * Resolves once no new segment has arrived for `quietMs` (default 5), at most after `maxMs`
    * (default 200): what a syscall set off on loopback (an ACK, an RST in answer) is then in.
    */
   async settle(options: { quietMs?: number; maxMs?: number } = {}): Promise<void> {
     Capture.#brand(this);
     const o = validateObject(options, 'options');
-    const quietMs = validateMs(o.quietMs, 'options.quietMs', 10);
+    const quietMs = validateMs(o.quietMs, 'options.quietMs', 5);
     const maxMs = validateMs(o.maxMs, 'options.maxMs', 200);
     const deadline = performance.now() + maxMs;
     let count = this.segments.length;
     let quietSince = performance.now();
-    // Bounded by maxMs: one pass per ~2 ms.
+    // Bounded by maxMs: one pass per ~1 ms.
     while (!this.closed && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
+      await new Promise((resolve) => setTimeout(resolve, 1));
       const now = this.segments.length;
       if (now !== count) {
         count = now;
@@ -217,16 +274,30 @@ export class Capture {
     });
   }
 
-  /** Stops capturing and closes the packet socket; the segments seen stay readable. */
+  /** Stops capturing and gives its ports back; the segments seen stay readable. */
   close(): void {
     Capture.#brand(this);
-    if (this.#fd === undefined) return;
-    this.#drain();
-    this.#release();
+    this.#tap?.drain();
+    this.#end(undefined);
   }
 
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** @internal The tap's segments: this capture keeps those on its ports since it opened. */
+  [kTake](segments: readonly CapturedSegment[], malformed: number): void {
+    this.#malformed += malformed;
+    for (const segment of segments) {
+      if (this.#tap === undefined) return;
+      if (segment.at < this.#openedAt) continue;
+      if (!this.#ports.includes(segment.source.port) && !this.#ports.includes(segment.destination.port)) continue;
+      if (this.#segments.length >= this.#maxSegments) {
+        this.#end('segments');
+        return;
+      }
+      this.#segments.push(this.#tagForged({ ...segment }));
+    }
   }
 
   static #brand(self: unknown): asserts self is Capture {
@@ -235,55 +306,26 @@ export class Capture {
     }
   }
 
-  #open(what: string): number {
-    if (this.#fd === undefined) throw invalidArgType('this', `a running Capture (${what} after close)`, this);
-    return this.#fd;
-  }
-
-  #drain(): void {
-    const fd = this.#fd;
-    if (fd === undefined) return;
-    // Bounded: the ring holds FRAMES frames and each read takes hundreds.
-    for (let i = 0; i < native.capture.constants.FRAMES; i++) {
-      const used = native.capture.read(fd, readBuffer);
-      if (used <= 0) break;
-      const { segments, malformed } = decodeFrames(readBuffer, used, toMs);
-      this.#malformed += malformed;
-      for (const segment of segments) {
-        if (this.#segments.length >= this.#maxSegments) {
-          this.#stop('segments');
-          return;
-        }
-        this.#tagForged(segment);
-        this.#segments.push(segment);
-      }
-    }
-    this.#dropped += native.capture.stats(fd)[1];
-  }
-
-  #tagForged(segment: CapturedSegment): void {
+  #tagForged(segment: CapturedSegment): CapturedSegment {
     const i = this.#forged.findIndex(
       (k) => k.sourcePort === segment.source.port && k.destinationPort === segment.destination.port && k.seq === segment.seq && k.flagBits === segment.flagBits,
     );
-    if (i < 0) return;
-    segment.forged = true;
-    this.#forged.splice(i, 1);
+    if (i >= 0) {
+      segment.forged = true;
+      this.#forged.splice(i, 1);
+    }
+    return segment;
   }
 
-  #stop(why: CaptureStop): void {
-    if (this.#fd === undefined) return;
+  #end(why: CaptureStop | undefined): void {
+    const shared = this.#tap;
+    if (shared === undefined) return;
+    if (why === 'time') shared.drain();
     this.#stopped = why;
-    if (why === 'time') this.#drain();
-    this.#release();
-  }
-
-  #release(): void {
-    const fd = this.#fd;
-    if (fd === undefined) return;
-    this.#fd = undefined;
-    for (const timer of this.#timers) clearTimeout(timer);
-    finalizer.unregister(this);
-    native.rawIo.close(fd);
+    this.#dropped = shared.dropped - this.#droppedAtOpen;
+    this.#tap = undefined;
+    clearTimeout(this.#stop);
+    shared.leave(this, this.#ports.splice(0));
   }
 }
 
@@ -292,10 +334,14 @@ export class Capture {
  * answer comes from the running kernel, not from the uid.
  *
  * @remarks `{ ok: false, code: 'EPERM', reason }` without CAP_NET_RAW over the network namespace
- * (as root, with the capability, or inside `sockctl-netns` it is there). See packet(7),
+ * (as root, with the capability, or inside `sockctl-netns` it is there). While a capture runs the
+ * answer is yes without asking again. See packet(7),
  * https://man7.org/linux/man-pages/man7/packet.7.html
  */
 export function canCapture(): ProbeResult {
+  // The shared socket is open: the kernel said yes when it was made, and a packet socket keeps
+  // working once made. Probing again would cost a grace period on close (see the top).
+  if (tap) return { ok: true };
   const [errno, step] = native.capture.probe();
   if (errno === 0) return { ok: true };
   const { code } = systemError(errno, step);

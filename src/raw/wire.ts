@@ -22,7 +22,7 @@ export interface WireSegment {
   length: number;
   /** The receive window the sender advertised, bytes (scaled once both SYNs offered scaling). */
   window: number;
-  /** When the kernel received it, ms since the origin (a scenario's start). */
+  /** When the kernel received it, ms since the origin (a scenario's start), to the µs. */
   atMs: number;
   /** Sent by sockctl's forge, not by a kernel's TCP. */
   forged?: boolean;
@@ -88,7 +88,7 @@ export function wireSegments(
       seq: (s.seq - (base.get(source) ?? 0)) >>> 0,
       length: s.length,
       window: s.window * 2 ** shift,
-      atMs: Math.round((s.at - origin) * 100) / 100,
+      atMs: Math.round((s.at - origin) * 1000) / 1000,
     };
     if ((s.flagBits & 0x10) !== 0) segment.ack = (s.ack - (base.get(destination) ?? 0)) >>> 0;
     if (s.forged) segment.forged = true;
