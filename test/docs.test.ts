@@ -1,0 +1,37 @@
+// The TypeScript in docs/wire.md is code a user pastes into a strict project: each ```ts block
+// is written out as its own ES module next to the package (so `sockctl` resolves to this package
+// through its "exports", as it would from node_modules) and compiled with tsc --strict against the
+// built declarations (dist/, which `npm test` builds first).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PAGES = ['docs/wire.md'];
+
+function blocks(page: string): string[] {
+  const text = readFileSync(path.join(ROOT, page), 'utf8');
+  return [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+}
+
+describe.each(PAGES)('%s', (page) => {
+  it('has TypeScript blocks, and each compiles under strict TypeScript', () => {
+    const found = blocks(page);
+    expect(found.length).toBeGreaterThanOrEqual(5);
+    const dir = path.join(ROOT, '.cache', 'doc-blocks', path.basename(page, '.md'));
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const files = found.map((code, i) => {
+      const file = path.join(dir, `block-${i + 1}.mts`);
+      writeFileSync(file, code);
+      return file;
+    });
+    const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022', '--types', 'node', '--skipLibCheck', ...files];
+    const out = spawnSync(process.execPath, [tsc, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(out.stdout + out.stderr, `tsc on ${page}`).toBe('');
+    expect(out.status).toBe(0);
+  }, 120_000);
+});
