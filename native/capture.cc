@@ -25,7 +25,7 @@ void AddPortsOf(const Napi::CallbackInfo& info, size_t index, CaptureState* stat
   Napi::Array array = info[index].As<Napi::Array>();
   uint32_t length = array.Length();
   if (length < 1 || length > static_cast<uint32_t>(core::kMaxCapturePorts)) {
-    throw ArgRangeError(env, "fds.length", "an integer >= 1 and <= 64");
+    throw ArgRangeError(env, "fds.length", "an integer >= 1 and <= 200");
   }
   CaptureState next = *state;
   for (uint32_t i = 0; i < length; i++) {
@@ -43,7 +43,7 @@ void AddPortsOf(const Napi::CallbackInfo& info, size_t index, CaptureState* stat
     while (at < next.port_count && next.ports[at] != port) at++;
     if (at == next.port_count) {
       if (next.port_count == core::kMaxCapturePorts) {
-        throw ArgRangeError(env, "fds", "sockets on at most 64 distinct ports per capture");
+        throw ArgRangeError(env, "fds", "sockets on at most 200 distinct ports per capture");
       }
       next.ports[next.port_count++] = port;
     }
@@ -64,7 +64,7 @@ void RemovePorts(const Napi::CallbackInfo& info, size_t index, CaptureState* sta
   Napi::Array array = info[index].As<Napi::Array>();
   uint32_t length = array.Length();
   if (length > static_cast<uint32_t>(core::kMaxCapturePorts)) {
-    throw ArgRangeError(env, "ports.length", "an integer <= 64");
+    throw ArgRangeError(env, "ports.length", "an integer <= 200");
   }
   CaptureState next = *state;
   for (uint32_t i = 0; i < length; i++) {

@@ -28,7 +28,7 @@ namespace {
 
 // Where a conditional jump goes: the next instruction, or a label resolved once the program
 // is complete (cBPF jumps are forward offsets of at most 255).
-enum Label { kNext = -1, kDrop = 0, kAccept, kIpv6, kPorts, kLabelCount };
+enum Label { kNext = -1, kReject = 0, kDrop, kAcceptSource, kDestination, kAccept, kIpv6, kPorts, kLabelCount };
 
 struct Insn {
   uint16_t code;
@@ -80,34 +80,46 @@ bool BuildFilter(const uint16_t* ports, int count, std::vector<sock_filter>* out
   p.Stmt(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL);
   p.Jump(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, kNext, kIpv6);
   p.Stmt(BPF_LD | BPF_B | BPF_ABS, 9);  // protocol
-  p.Jump(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, kNext, kDrop);
+  p.Jump(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, kNext, kReject);
   for (uint32_t offset : {12u, 16u}) {  // source, destination
     p.Stmt(BPF_LD | BPF_W | BPF_ABS, offset);
     p.Stmt(BPF_ALU | BPF_AND | BPF_K, 0xff000000);
-    p.Jump(BPF_JMP | BPF_JEQ | BPF_K, 0x7f000000, kNext, kDrop);
+    p.Jump(BPF_JMP | BPF_JEQ | BPF_K, 0x7f000000, kNext, kReject);
   }
   p.Stmt(BPF_LD | BPF_H | BPF_ABS, 6);  // flags + fragment offset
-  p.Jump(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, kDrop, kNext);
+  p.Jump(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, kReject, kNext);
   p.Stmt(BPF_LDX | BPF_B | BPF_MSH, 0);  // X = IPv4 header length
   p.Always(kPorts);
 
   p.Mark(kIpv6);
-  p.Jump(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, kNext, kDrop);
+  p.Jump(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IPV6, kNext, kReject);
   p.Stmt(BPF_LD | BPF_B | BPF_ABS, 6);  // next header: loopback TCP carries no extension header
-  p.Jump(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, kNext, kDrop);
+  p.Jump(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_TCP, kNext, kReject);
   for (uint32_t offset : {8u, 24u}) {  // source, destination: each ::1
     for (uint32_t word = 0; word < 4; word++) {
       p.Stmt(BPF_LD | BPF_W | BPF_ABS, offset + 4 * word);
-      p.Jump(BPF_JMP | BPF_JEQ | BPF_K, word == 3 ? 1 : 0, kNext, kDrop);
+      p.Jump(BPF_JMP | BPF_JEQ | BPF_K, word == 3 ? 1 : 0, kNext, kReject);
     }
   }
   p.Stmt(BPF_LDX | BPF_W | BPF_IMM, 40);
+  p.Always(kPorts);
 
+  // What is not TCP between loopback addresses: dropped here, before the port lists, so the
+  // header checks' jumps stay short whatever the number of ports.
+  p.Mark(kReject);
+  p.Stmt(BPF_RET | BPF_K, 0);
+
+  // Each port list ends in its own accept, so no jump spans more than one list (cBPF's
+  // conditional jumps reach 255 instructions ahead).
   p.Mark(kPorts);
-  for (uint32_t offset : {0u, 2u}) {  // source port, destination port
-    p.Stmt(BPF_LD | BPF_H | BPF_IND, offset);
-    for (int i = 0; i < count; i++) p.Jump(BPF_JMP | BPF_JEQ | BPF_K, ports[i], kAccept, kNext);
-  }
+  p.Stmt(BPF_LD | BPF_H | BPF_IND, 0);  // source port
+  for (int i = 0; i < count; i++) p.Jump(BPF_JMP | BPF_JEQ | BPF_K, ports[i], kAcceptSource, kNext);
+  p.Always(kDestination);
+  p.Mark(kAcceptSource);
+  p.Stmt(BPF_RET | BPF_K, kCaptureSnapLength);
+  p.Mark(kDestination);
+  p.Stmt(BPF_LD | BPF_H | BPF_IND, 2);  // destination port
+  for (int i = 0; i < count; i++) p.Jump(BPF_JMP | BPF_JEQ | BPF_K, ports[i], kAccept, kNext);
   p.Mark(kDrop);
   p.Stmt(BPF_RET | BPF_K, 0);
   p.Mark(kAccept);

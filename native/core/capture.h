@@ -10,9 +10,9 @@
 
 namespace sockctl::core {
 
-// Most ports one capture filters on; the cBPF program grows by two instructions per port, and
-// its forward jumps (at most 255 instructions) bound it.
-constexpr int kMaxCapturePorts = 64;
+// Most ports one capture filters on: the cBPF program grows by two instructions per port, and a
+// conditional jump reaches at most 255 instructions ahead, past one list of ports.
+constexpr int kMaxCapturePorts = 200;
 
 // Bytes of each packet the filter keeps: the longest IPv4 header (60) plus the longest TCP
 // header (60); an IPv6 header is 40. Payload is never copied: its length comes from the IP header.

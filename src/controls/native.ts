@@ -130,7 +130,7 @@ export interface NativeCapture {
   open(): number;
   /**
    * The filter passes the local ports of `fds` (bound TCP sockets) too, one holder each;
-   * returns those ports in order. 64 distinct ports at most.
+   * returns those ports in order. 200 distinct ports at most.
    */
   add(fd: number, fds: number[]): number[];
   /** One holder less on each of `ports`; a port left without one leaves the filter. */

@@ -173,7 +173,7 @@ export class Capture {
   }
 
   /**
-   * Starts capturing the segments to and from the local ports of `sockets` (1 to 64 bound TCP
+   * Starts capturing the segments to and from the local ports of `sockets` (1 to 200 bound TCP
    * sockets: RawSockets, net.Sockets, listening net.Servers), between loopback addresses only.
    *
    * @remarks Needs CAP_NET_RAW over the network namespace; without it this throws the kernel's
@@ -195,7 +195,7 @@ export class Capture {
     return new Capture(kToken, tap, fds, maxSegments, maxMs);
   }
 
-  /** Captures the local port of `socket` too (64 distinct ports at most per process). */
+  /** Captures the local port of `socket` too (200 distinct ports at most per process). */
   add(socket: SocketLike): void {
     Capture.#brand(this);
     const shared = this.#tap;
