@@ -19,24 +19,12 @@ namespace {
 // holder each. Past kMaxCapturePorts distinct ports: RangeError, and *state is unchanged.
 void AddPortsOf(const Napi::CallbackInfo& info, size_t index, CaptureState* state, std::vector<uint16_t>* added) {
   Napi::Env env = info.Env();
-  if (index >= info.Length() || !info[index].IsArray()) {
-    throw ArgTypeError(env, "fds", "an instance of Array");
-  }
-  Napi::Array array = info[index].As<Napi::Array>();
-  uint32_t length = array.Length();
-  if (length < 1 || length > static_cast<uint32_t>(core::kMaxCapturePorts)) {
-    throw ArgRangeError(env, "fds.length", "an integer >= 1 and <= 200");
-  }
+  std::vector<int32_t> fds = IntegerArrayArg(info, index, "fds", 1, core::kMaxCapturePorts, 0, INT32_MAX);
   CaptureState next = *state;
-  for (uint32_t i = 0; i < length; i++) {
-    double fd = 0;
-    if (napi_get_value_double(env, array.Get(i), &fd) != napi_ok) {
-      throw ArgTypeError(env, "fds", "an array of numbers");
-    }
-    if (!IsIntegerIn(fd, 0, INT32_MAX)) throw ArgRangeError(env, "fds", "integers >= 0 and <= 2147483647");
+  for (int32_t fd : fds) {
     uint16_t port = 0;
     // Not a socket, not TCP, not bound: all the caller's mistake, not the kernel's answer.
-    if (core::CapturePortOf(static_cast<int>(fd), &port) != 0) {
+    if (core::CapturePortOf(fd, &port) != 0) {
       throw ArgValueError(env, "fds", "an array of fds of bound TCP sockets");
     }
     int at = 0;
@@ -57,25 +45,12 @@ void AddPortsOf(const Napi::CallbackInfo& info, size_t index, CaptureState* stat
 // without holders leaves the filter. Removing can only narrow what is captured, so plain numbers
 // will do: the sockets may be closed by now.
 void RemovePorts(const Napi::CallbackInfo& info, size_t index, CaptureState* state) {
-  Napi::Env env = info.Env();
-  if (index >= info.Length() || !info[index].IsArray()) {
-    throw ArgTypeError(env, "ports", "an instance of Array");
-  }
-  Napi::Array array = info[index].As<Napi::Array>();
-  uint32_t length = array.Length();
-  if (length > static_cast<uint32_t>(core::kMaxCapturePorts)) {
-    throw ArgRangeError(env, "ports.length", "an integer <= 200");
-  }
+  std::vector<int32_t> ports = IntegerArrayArg(info, index, "ports", 0, core::kMaxCapturePorts, 1, 65535);
   CaptureState next = *state;
-  for (uint32_t i = 0; i < length; i++) {
-    double port = 0;
-    if (napi_get_value_double(env, array.Get(i), &port) != napi_ok) {
-      throw ArgTypeError(env, "ports", "an array of numbers");
-    }
-    if (!IsIntegerIn(port, 1, 65535)) throw ArgRangeError(env, "ports", "integers >= 1 and <= 65535");
+  for (int32_t port : ports) {
     int at = 0;
     while (at < next.port_count && next.ports[at] != port) at++;
-    if (at == next.port_count) throw ArgValueError(env, "ports", "ports this capture holds");
+    if (at == next.port_count) throw ArgValueError(info.Env(), "ports", "ports this capture holds");
     if (--next.holders[at] > 0) continue;
     next.port_count--;
     next.ports[at] = next.ports[next.port_count];
