@@ -39,7 +39,8 @@
             "native/core/netns.cc",
             "native/core/capture.cc",
             "native/core/forge.cc",
-            "native/core/endpoint.cc"
+            "native/core/endpoint.cc",
+            "native/libstdcxx_compat.cc"
           ]
         }, {
           "sources": [
