@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,6 +148,14 @@ constexpr int64_t kNanos = 1000000000;
 
 int64_t Nanos(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * kNanos + t.tv_nsec; }
 
+// clock_gettime(2) through syscall(2): the libc wrapper is versioned GLIBC_2.17 on x86-64, above
+// the glibc the linux-x64 prebuild promises (scripts/prebuilds.mjs). Called once per read.
+timespec Now(clockid_t clock) {
+  timespec t = {};
+  syscall(SYS_clock_gettime, clock, &t);
+  return t;
+}
+
 size_t Padded(size_t n) { return (n + kFrameAlign - 1) & ~(kFrameAlign - 1); }
 
 }  // namespace
@@ -255,11 +264,7 @@ void ReadFrames(CaptureRing* ring, uint8_t* out, size_t size, size_t* used, size
   const size_t sll_offset = TPACKET_ALIGN(sizeof(tpacket2_hdr));
   // The ring stamps CLOCK_REALTIME, which can be stepped; the caller measures steps on
   // CLOCK_MONOTONIC. Both clocks read now give the offset, good for the few ms a frame waits.
-  timespec real = {};
-  timespec mono = {};
-  clock_gettime(CLOCK_REALTIME, &real);
-  clock_gettime(CLOCK_MONOTONIC, &mono);
-  const int64_t offset = Nanos(real) - Nanos(mono);
+  const int64_t offset = Nanos(Now(CLOCK_REALTIME)) - Nanos(Now(CLOCK_MONOTONIC));
   // Bounded: one pass over the ring at most.
   for (uint32_t seen = 0; seen < ring->frame_count; seen++) {
     uint32_t block = ring->cursor / ring->frames_per_block;

@@ -67,7 +67,11 @@ export interface WireExpectation {
   data?: boolean;
   /** Gaps between consecutive matches, ms (timers: keepalive probes). */
   spacingMs?: { min?: number; max?: number };
-  /** Gaps that grow: each at least 0.9 × the one before, the last at least 1.5 × the first. */
+  /**
+   * Gaps that grow, as retransmissions back off: at least two; from the second on none shrinks by
+   * more than 20 % (the first follows a tail-loss probe, timed from the RTT); with three or more
+   * the last is at least 1.5 × the smallest before it.
+   */
   backoff?: boolean;
   /** 'step': this step's segments only; 'rest' (default): this step's and every later step's. */
   scope?: 'step' | 'rest';
