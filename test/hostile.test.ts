@@ -71,6 +71,13 @@ describe('hostile input', () => {
         'native.sockets.parse',
         'native.sockets.attribute',
         'native.tcpInfo.tcpInfoBatch',
+        'sockctl.Capture.open',
+        'sockctl.Capture.prototype.settle',
+        'sockctl.forge',
+        'sockctl.renderLadder',
+        'native.capture.open',
+        'native.capture.read',
+        'native.forge.send',
       ]),
     );
     // Async methods were fuzzed too: their rejections are counted above.
