@@ -270,24 +270,12 @@ Napi::Error SnapshotError(Napi::Env env, int err, const char* step) {
   return SystemError(env, err, step);
 }
 
+// A port list of the filter; null or undefined for none.
 std::vector<uint16_t> PortsArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
-  std::vector<uint16_t> ports;
-  if (index >= info.Length() || info[index].IsUndefined() || info[index].IsNull()) return ports;
-  if (!info[index].IsArray()) throw ArgTypeError(info.Env(), name, "an Array of port numbers");
-  Napi::Array array = info[index].As<Napi::Array>();
-  uint32_t length = array.Length();
-  if (length > core::kMaxFilterPorts) {
-    throw ArgRangeError(info.Env(), name, "at most 1000 ports long");
-  }
-  for (uint32_t i = 0; i < length; i++) {
-    Napi::Value v = array.Get(i);
-    double port = -1;
-    if (!v.IsNumber() || !IsIntegerIn(port = v.As<Napi::Number>().DoubleValue(), 0, 65535)) {
-      throw ArgRangeError(info.Env(), name, "an Array of integers >= 0 and <= 65535");
-    }
-    ports.push_back(static_cast<uint16_t>(port));
-  }
-  return ports;
+  if (index >= info.Length() || info[index].IsUndefined() || info[index].IsNull()) return {};
+  std::vector<int32_t> ports =
+      IntegerArrayArg(info, index, name, 0, static_cast<uint32_t>(core::kMaxFilterPorts), 0, 65535);
+  return std::vector<uint16_t>(ports.begin(), ports.end());
 }
 
 Napi::Value Result(Napi::Env env, const RecordBuffer& records, uint32_t count) {
