@@ -10,6 +10,7 @@
 #include "poll.h"
 #include "queues.h"
 #include "raw_io.h"
+#include "sockets.h"
 #include "tcp_info.h"
 
 static Napi::Object InitSockctl(Napi::Env env, Napi::Object exports) {
@@ -21,6 +22,7 @@ static Napi::Object InitSockctl(Napi::Env env, Napi::Object exports) {
   exports.Set("filter", sockctl::InitFilter(env));
   exports.Set("diag", sockctl::InitDiag(env));
   exports.Set("netns", sockctl::InitNetns(env));
+  exports.Set("sockets", sockctl::InitSockets(env));
   exports.Set("capture", sockctl::InitCapture(env));
   exports.Set("forge", sockctl::InitForge(env));
   return exports;

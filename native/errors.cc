@@ -1,6 +1,7 @@
 // Node-shaped errors for kernel failures and bad arguments (errno(3), Node's SystemError).
 #include "errors.h"
 
+#include <errno.h>
 #include <uv.h>
 
 #include <string>
@@ -8,8 +9,17 @@
 namespace sockctl {
 
 const char* ErrnoName(int err) {
-  // Same table Node uses for util.getSystemErrorName(), so codes match Node's errors.
-  return uv_err_name(-err);
+  // libuv's table lacks a few errnos this library can meet (a malformed netlink answer is
+  // EBADMSG): those get their <errno.h> names, as errors.ts does on the JavaScript side.
+  switch (err) {
+    case EBADMSG:
+      return "EBADMSG";
+    case EINPROGRESS:
+      return "EINPROGRESS";
+    default:
+      // Same table Node uses for util.getSystemErrorName(), so codes match Node's errors.
+      return uv_err_name(-err);
+  }
 }
 
 Napi::Error SystemError(Napi::Env env, int err, const char* syscall) {

@@ -10,6 +10,7 @@
 #include "args.h"
 #include "core/options.h"
 #include "errors.h"
+#include "fast_call.h"
 
 namespace sockctl {
 namespace {
@@ -83,6 +84,32 @@ Napi::Value TakeError(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), pending);
 }
 
+Napi::Value GetUserTimeoutChecked(const Napi::CallbackInfo& info) {
+  int fd = FdArg(info, 0);
+  int ms = 0;
+  ThrowIf(info.Env(), core::GetIntOption(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms), "getsockopt",
+          "TCP_USER_TIMEOUT");
+  return Napi::Number::New(info.Env(), ms);
+}
+
+// getUserTimeout(fd) → ms: TCP_USER_TIMEOUT on the C N-API (fast_call.h), since service code
+// reads it per connection; anything unusual goes through the checked path.
+napi_value GetUserTimeout(napi_env env, napi_callback_info cbinfo) {
+  size_t argc = 1;
+  napi_value argv[1] = {nullptr};
+  int fd = -1;
+  int ms = 0;
+  napi_value result = nullptr;
+  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok || argc < 1 ||
+      !FastFd(env, argv[0], &fd) ||
+      core::GetIntOption(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms) != 0 ||
+      napi_create_int32(env, ms, &result) != napi_ok) {
+    // A failed getsockopt is asked again there, so its error is the one thrown.
+    return Guarded(env, [&] { return napi_value(GetUserTimeoutChecked(Napi::CallbackInfo(env, cbinfo))); });
+  }
+  return result;
+}
+
 Napi::Object Constants(Napi::Env env) {
   Napi::Object c = Napi::Object::New(env);
 #define SOCKCTL_CONSTANT(name) c.Set(#name, Napi::Number::New(env, name))
@@ -150,6 +177,7 @@ Napi::Object InitOptions(Napi::Env env) {
   exports.Set("getKeepAlive", Napi::Function::New(env, GetKeepAlive, "getKeepAlive"));
   exports.Set("setKeepAlive", Napi::Function::New(env, SetKeepAlive, "setKeepAlive"));
   exports.Set("takeError", Napi::Function::New(env, TakeError, "takeError"));
+  SetFunction(env, exports, "getUserTimeout", GetUserTimeout);
   exports.Set("constants", Constants(env));
   return exports;
 }

@@ -2,8 +2,10 @@
 // Asserts what tcpInfo() decodes on the running kernel, on a real loopback connection (IPv4 and
 // IPv6): the length the kernel fills is the one known for its series (6.1: 232, 6.12: 248,
 // 6.18: 280), every field the struct holds is defined and every field past it is `undefined`,
-// never 0. Run on the host and inside kernel-run VMs (.ci/run, npm run matrix) — vitest is too
-// slow to start under emulation, so this is a plain script that exits 1 on any mismatch.
+// never 0. The same for the kernel's socket table: sockets() finds the connection (sock_diag,
+// inet_diag + tcp_diag loaded) and its tcp_info has the same length and state. Run on the host
+// and inside kernel-run VMs (.ci/run, npm run matrix) — vitest is too slow to start under
+// emulation, so this is a plain script that exits 1 on any mismatch.
 //
 // usage: node scripts/check-tcp-info.mjs [--length N] [--package DIR]
 //   --length N     overrides the per-series length
@@ -19,7 +21,7 @@ const option = (name) => {
   return at > 0 ? process.argv[at + 1] : undefined;
 };
 const installedIn = option('--package');
-const { tcpInfo, TCP_INFO_FIELDS } = installedIn
+const { sockets, tcpInfo, TCP_INFO_FIELDS } = installedIn
   ? createRequire(path.resolve(installedIn, 'package.json'))('sockctl')
   : createRequire(import.meta.url)('../dist/index.js');
 
@@ -59,10 +61,22 @@ async function family(host) {
       if (inside) check(info[name] !== undefined, `${tag}: ${name} (offset ${offset}) is undefined`);
       else check(info[name] === undefined, `${tag}: ${name} (offset ${offset}) is ${info[name]}, not undefined`);
     }
+    // The socket table: this very socket, by its ports, with tcp_info as long as getsockopt's.
+    let row;
+    try {
+      row = sockets({ localPorts: [client.localPort], remotePorts: [client.remotePort] }).find((s) => s.attribution === 'fd');
+      check(row !== undefined, `${tag}: sockets() does not list the connection`);
+    } catch (error) {
+      check(false, `${tag}: sockets() ${error.code}: ${error.message}`);
+    }
+    if (row) {
+      check(row.tcpInfo?.length === info.length, `${tag}: sockets() tcp_info length ${row.tcpInfo?.length}`);
+      check(row.state === 'ESTABLISHED' && row.tcpInfo?.state === 'ESTABLISHED', `${tag}: sockets() state ${row.state}`);
+    }
     const newer = Object.fromEntries(NEWER_THAN_6_1.map((name) => [name, info[name]]));
     if (info.length <= 232) for (const name of NEWER_THAN_6_1) check(newer[name] === undefined, `${tag}: ${name} defined`);
     if (info.length >= 280) for (const name of NEWER_THAN_6_1) check(newer[name] !== undefined, `${tag}: ${name} undefined`);
-    console.log(`check-tcp-info: Linux ${os.release()} ${host}: length ${info.length}; ${JSON.stringify(newer, (_k, v) => (v === undefined ? 'undefined' : v))}`);
+    console.log(`check-tcp-info: Linux ${os.release()} ${host}: length ${info.length}; sockets() ${row?.tcpInfo?.length ?? 'none'}; ${JSON.stringify(newer, (_k, v) => (v === undefined ? 'undefined' : v))}`);
   } finally {
     accepted[0].destroy();
     client.destroy();

@@ -6,9 +6,11 @@
 //                              (what `sockctl compare` reads), so a user can compare against it
 //   docs/matrix.json           the table as data: columns, cells, differences, checks
 //   docs/matrix.md             the same, rendered, with one line per difference
-// Other kernels boot under scripts/kernel-run (root, qemu); one VM per kernel runs both users,
-// one Node process each (Node alone takes seconds to start under emulation). Inside each VM
-// scripts/check-tcp-info.mjs asserts TCP_INFO's length and which fields are undefined.
+// Other kernels boot under scripts/kernel-run (root, qemu) with inet_diag and tcp_diag loaded
+// from the kernel's own package (Debian builds them as modules); one VM per kernel runs both
+// users, one Node process each (Node alone takes seconds to start under emulation). Inside each
+// VM scripts/check-tcp-info.mjs asserts TCP_INFO's length and which fields are undefined, through
+// getsockopt and through the socket table (sockets()).
 //
 // usage: node scripts/matrix.mjs [--reuse] [--host-only] [--check]
 //   --reuse      keep runs already collected in .cache/matrix/ (or published in docs/matrix/)
@@ -77,7 +79,8 @@ function collectKernel(k) {
   if (hostOnly) throw new Error(`--host-only: no collected run for ${k.id}; run npm run matrix as root once`);
   log(`Linux ${k.id}: booting (${k.pkg ?? `kernel-run ${k.series}`})`);
   const t0 = Date.now();
-  const env = { ...process.env, KERNEL_RUN_TIMEOUT: '900' };
+  // sock_diag for TCP: the socket table (sockets(), the close-wait-leak case) and kill().
+  const env = { ...process.env, KERNEL_RUN_TIMEOUT: '900', KERNEL_RUN_MODULES: 'inet_diag tcp_diag' };
   if (k.pkg) env.KERNEL_RUN_PKG = k.pkg;
   else delete env.KERNEL_RUN_PKG;
   const vm = spawnSync(
@@ -188,7 +191,9 @@ const KNOWN = {
   'blackhole EPERM':
     'blackhole EPERM: a filter on a TCP socket needs CAP_NET_ADMIN on this kernel and uid 65534 has none; the three user-timeout/keepalive/silent-listener cases and peer-returns-after-timeout are skipped, never faked',
   'kill ENOENT':
-    'kill ENOENT: the VM boots without kernel modules and Debian builds inet_diag/tcp_diag as modules, so there is no SOCK_DESTROY handler (canKill says so); a host with them loaded kills',
+    'kill ENOENT: the kernel has no sock_diag handler for TCP (inet_diag/tcp_diag not loaded), so there is no SOCK_DESTROY (canKill says so)',
+  'snapshot ENOENT':
+    'snapshot ENOENT: the kernel has no sock_diag handler for TCP (inet_diag/tcp_diag not loaded), so there is no socket table to read',
   'kill EPERM': 'kill EPERM: SOCK_DESTROY needs CAP_NET_ADMIN and uid 65534 has none',
   'capture EPERM':
     'capture EPERM: a packet socket needs CAP_NET_RAW and uid 65534 has none; the forged-segment cases are skipped, the others ran on their errno with their wire expectations unchecked (never faked)',
@@ -241,6 +246,7 @@ function columnMeta(id) {
     uid: env.uid,
     capabilities: env.capabilities,
     tcpInfoLength: env.tcpInfoLength,
+    snapshotTcpInfoLength: env.snapshotTcpInfoLength,
     probes: env.probes,
     families: env.families,
     wallMs: runs.get(id).wallMs,
@@ -276,7 +282,11 @@ function assertChecks() {
   for (const k of KERNELS) {
     const env = runs.get(`${k.id}-root`)?.environment;
     const expected = { '6.1': 232, '6.12': 248 }[k.series];
-    if (env) add(`TCP_INFO length on ${k.id} is ${expected}`, env.tcpInfoLength === expected, `recorded ${env.tcpInfoLength}`);
+    if (!env) continue;
+    add(`TCP_INFO length on ${k.id} is ${expected}`, env.tcpInfoLength === expected, `recorded ${env.tcpInfoLength}`);
+    // The modules kernel-run loads make the socket table and kill work there as on the host.
+    add(`sockets() tcp_info length on ${k.id} is ${expected}`, env.snapshotTcpInfoLength === expected, `recorded ${env.snapshotTcpInfoLength}`);
+    add(`kill works as root on ${k.id} (inet_diag, tcp_diag loaded)`, env.probes.kill?.ok === true, JSON.stringify(env.probes.kill));
   }
   // The forged-segment cases (RFC 5961 answers, the per-socket challenge-ACK limit) ran as root on
   // every kernel: their answers are the same, or the matrix shows where they differ.
@@ -323,6 +333,8 @@ function render(checks) {
     ['blackhole probe', (m) => (m.probes.blackhole.ok ? 'ok' : m.probes.blackhole.code)],
     ['kill probe', (m) => (m.probes.kill.ok ? 'ok' : m.probes.kill.code)],
     ['capture probe', (m) => (m.probes.capture?.ok ? 'ok' : (m.probes.capture?.code ?? 'absent'))],
+    ['snapshot probe', (m) => (m.probes.snapshot ? (m.probes.snapshot.ok ? 'ok' : m.probes.snapshot.code) : 'not probed')],
+    ['sockets() tcp_info length', (m) => String(m.snapshotTcpInfoLength)],
   ].map(([label, get]) => {
     const ref = get(columnMeta(reference));
     return {
@@ -335,20 +347,17 @@ function render(checks) {
     };
   });
   function explainEnv(label, id) {
-    if (label === 'TCP_INFO length') {
+    if (label === 'TCP_INFO length' || label === 'sockets() tcp_info length') {
       const lengths = kernelIds.map((k) => `${columnMeta(`${k}-root`).linux}: ${columnMeta(`${k}-root`).tcpInfoLength}`).join(', ');
-      return `TCP_INFO length: struct tcp_info grew (${lengths} bytes); tcpInfo() gives the fields past the kernel's length as undefined — on 6.1 rcvWnd, rehash (6.2), totalRto* (6.7) and the AccECN counters (6.18), on 6.12 the AccECN counters`;
+      return `TCP_INFO length: struct tcp_info grew (${lengths} bytes); tcpInfo() and the socket table (sockets()) give the fields past the kernel's length as undefined — on 6.1 rcvWnd, rehash (6.2), totalRto* (6.7) and the AccECN counters (6.18), on 6.12 the AccECN counters`;
     }
     if (label === 'blackhole probe') {
       const worked = kernelIds.filter((k) => columnMeta(`${k}-nobody`).probes.blackhole.ok).map((k) => columnMeta(`${k}-nobody`).linux);
       return `blackhole probe as uid 65534: EPERM (CAP_NET_ADMIN needed for a filter on a TCP socket)${worked.length ? `, except on ${worked.join(', ')}, which still let anyone attach it — the change came with 6.1.176` : ''}`;
     }
-    if (label === 'capture probe') {
-      const code = columnMeta(id).probes.capture?.code;
-      return KNOWN[`capture ${code}`] ?? `capture probe: ${code}`;
-    }
-    const code = columnMeta(id).probes.kill.code;
-    return KNOWN[`kill ${code}`] ?? `kill probe: ${code}`;
+    const probe = { 'snapshot probe': 'snapshot', 'capture probe': 'capture' }[label] ?? 'kill';
+    const code = columnMeta(id).probes[probe]?.code;
+    return KNOWN[`${probe} ${code}`] ?? `${probe} probe: ${code}`;
   }
 
   const caseRows = names.map(({ name, title }) => {
@@ -401,7 +410,7 @@ function render(checks) {
   md.push('and IPv6 (::1); a cell shows both once when they agree. **Bold** cells differ from the host kernel as root');
   md.push('(Node view: from Node 20); the letter points to the explanation under the table. Times are not compared:');
   md.push('the other kernels run emulated (qemu without KVM), so only verdicts, errnos and events are.', '');
-  md.push('Kernels are Debian\'s cloud kernels booted with `scripts/kernel-run` (only `lo`, no modules loaded), the');
+  md.push('Kernels are Debian\'s cloud kernels booted with `scripts/kernel-run` (only `lo`; `inet_diag` and `tcp_diag` loaded from the kernel package), the');
   md.push('host kernel is this project\'s CI kind of machine. Each run is in [`docs/matrix/`](matrix/) as `sockctl --json`');
   md.push('gives it (steps cut to the last): `sockctl compare docs/matrix/host-root.json mine.json` checks a host against it.', '');
   md.push('## Raw view: errno sequence per kernel and user', '');

@@ -5,6 +5,7 @@
 // bench/run.mjs). Types keep their declarations and JSDoc either way.
 import * as optionsModule from './controls/options.js';
 import * as tcpInfoModule from './controls/tcp-info.js';
+import * as socketsModule from './controls/sockets.js';
 import * as rawSocketModule from './raw/raw-socket.js';
 import * as errorsModule from './controls/errors.js';
 import * as blackholeModule from './raw/blackhole.js';
@@ -36,12 +37,15 @@ export import takeError = optionsModule.takeError;
 export type { KeepAliveOptions, KeepAliveState, SocketQueues } from './controls/options.js';
 export import decodeTcpInfo = tcpInfoModule.decodeTcpInfo;
 export import tcpInfo = tcpInfoModule.tcpInfo;
+export import tcpInfoBatch = tcpInfoModule.tcpInfoBatch;
 export import TCP_CA_STATES = tcpInfoModule.TCP_CA_STATES;
 export import TCP_INFO_FIELDS = tcpInfoModule.TCP_INFO_FIELDS;
 export import TCP_INFO_SIZE = tcpInfoModule.TCP_INFO_SIZE;
 export import TCP_STATES = tcpInfoModule.TCP_STATES;
 export import TcpInfoOptions = tcpInfoModule.TcpInfoOptions;
 export type { TcpCaState, TcpInfo, TcpState } from './controls/tcp-info.js';
+export import sockets = socketsModule.sockets;
+export type { SnapshotSocket, SocketAttribution, SocketFilter, SocketTimer } from './controls/sockets.js';
 export import RawSocket = rawSocketModule.RawSocket;
 export type { RawAddress, RawFail, RawFamily, RawResult, TraceEntry, TraceOption, WaitOptions } from './raw/raw-socket.js';
 export import systemError = errorsModule.systemError;

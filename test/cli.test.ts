@@ -21,7 +21,8 @@ describe('sockctl CLI', () => {
     const data = JSON.parse(out.stdout);
     expect(data.environment).toMatchObject({ node: process.version, families: [4, 6], kernel: os.release(), kernelVersion: os.version() });
     expect(data.environment.tcpInfoLength).toBeGreaterThanOrEqual(104);
-    expect(Object.keys(data.environment.probes)).toEqual(['blackhole', 'kill', 'capture', 'forge']);
+    expect(Object.keys(data.environment.probes)).toEqual(['blackhole', 'kill', 'capture', 'forge', 'snapshot']);
+    expect(data.environment.snapshotTcpInfoLength).toBe(data.environment.tcpInfoLength);
     expect(data.results.map((r: { name: string; family: number }) => `${r.name}/${r.family}`)).toEqual([
       'unread-data-close/4',
       'unread-data-close/6',

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const RUNNER = fileURLToPath(new URL('../scripts/kernel-run', import.meta.url));
-const run = (...args: string[]) => spawnSync(RUNNER, args, { encoding: 'utf8', timeout: 10_000, env: { ...process.env, KERNEL_RUN_CACHE: '/nonexistent/kernel-run-test' } });
+const run = (...args: string[]) => runWith({}, ...args);
+const runWith = (env: Record<string, string>, ...args: string[]) =>
+  spawnSync(RUNNER, args, { encoding: 'utf8', timeout: 10_000, env: { ...process.env, KERNEL_RUN_CACHE: '/nonexistent/kernel-run-test', ...env } });
 
 describe('scripts/kernel-run', () => {
   it('is an executable bash script that parses', () => {
@@ -26,5 +28,11 @@ describe('scripts/kernel-run', () => {
     const out = run('5.10', '--', 'true');
     expect(out.status).toBe(125);
     expect(out.stderr).toContain("unknown kernel series '5.10'");
+  });
+
+  it('refuses a module it does not carry with exit 125 before downloading anything', () => {
+    const out = runWith({ KERNEL_RUN_MODULES: 'tcp_diag nf_tables' }, '6.1', '--', 'true');
+    expect(out.status).toBe(125);
+    expect(out.stderr).toContain('KERNEL_RUN_MODULES: nf_tables is not one of: inet_diag tcp_diag');
   });
 });

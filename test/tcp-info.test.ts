@@ -4,10 +4,13 @@ import {
   decodeTcpInfo,
   queues,
   tcpInfo,
+  tcpInfoBatch,
   TCP_INFO_FIELDS,
   TCP_INFO_SIZE,
   TcpInfoOptions,
 } from '../src/index.js';
+import net from 'node:net';
+import { native } from '../src/controls/native.js';
 import { HOSTS, tcpPair, until, type TcpPair } from './helpers.js';
 
 let pair: TcpPair | undefined;
@@ -131,5 +134,73 @@ describe('length awareness', () => {
       }
     }
     expect(end).toBe(TCP_INFO_SIZE);
+  });
+});
+
+describe('tcpInfoBatch', () => {
+  it.each(HOSTS)('reads many sockets in one call, each slot as tcpInfo() reads it alone (%s)', async (host) => {
+    pair = await tcpPair(host, { allowHalfOpen: true });
+    pair.client.write(Buffer.alloc(300, 1));
+    await until(() => queues(pair!.server).unread === 300);
+    // Different states in one batch: a listener, both ends, the client twice.
+    pair.server.end();
+    pair.client.resume();
+    await once(pair.client, 'end');
+    await until(() => tcpInfo(pair!.server).state === 'FIN_WAIT2');
+    const sockets = [pair.listener, pair.client, pair.server, pair.client];
+    const buffer = new Uint8Array(sockets.length * TCP_INFO_SIZE);
+    const lengths = tcpInfoBatch(sockets, buffer);
+    expect(lengths).toBeInstanceOf(Int32Array);
+    const slot = (i: number) => decodeTcpInfo(buffer.subarray(i * TCP_INFO_SIZE, (i + 1) * TCP_INFO_SIZE), lengths[i]);
+    expect(sockets.map((_, i) => slot(i).state)).toEqual(['LISTEN', 'CLOSE_WAIT', 'FIN_WAIT2', 'CLOSE_WAIT']);
+    for (const [i, s] of sockets.entries()) {
+      const alone = tcpInfo(s);
+      expect(lengths[i]).toBe(alone.length);
+      expect(slot(i).bytesReceived).toBe(alone.bytesReceived);
+      expect(slot(i).sndMss).toBe(alone.sndMss);
+    }
+    expect(slot(2).bytesReceived).toBe(300);
+  });
+
+  it('a socket closed since the last tick is -EBADF in its slot; the others are read', async () => {
+    pair = await tcpPair();
+    const gone = (await tcpPair()) as { client: net.Socket; close(): Promise<void> };
+    await gone.close();
+    const lengths = new Int32Array(3).fill(123);
+    const buffer = new Uint8Array(3 * TCP_INFO_SIZE);
+    expect(tcpInfoBatch([pair.client, gone.client, pair.server], buffer, lengths)).toBe(lengths);
+    expect(lengths[1]).toBe(-9);
+    expect(lengths[0]).toBe(tcpInfo(pair.client).length);
+    expect(lengths[2]).toBe(tcpInfo(pair.server).length);
+    // Nothing was written into the closed socket's slot.
+    expect(buffer.subarray(TCP_INFO_SIZE, 2 * TCP_INFO_SIZE).every((b) => b === 0)).toBe(true);
+  });
+
+  it('an empty list reads nothing', () => {
+    expect(tcpInfoBatch([], new Uint8Array(0))).toEqual(new Int32Array(0));
+  });
+
+  it('refuses what is not a socket, a short buffer or short lengths before any syscall', async () => {
+    pair = await tcpPair();
+    const code = (c: string) => expect.objectContaining({ code: c });
+    expect(() => tcpInfoBatch([pair!.client, {} as net.Socket], new Uint8Array(2 * TCP_INFO_SIZE))).toThrow(code('ERR_INVALID_ARG_TYPE'));
+    expect(() => tcpInfoBatch('x' as never, new Uint8Array(0))).toThrow(code('ERR_INVALID_ARG_TYPE'));
+    expect(() => tcpInfoBatch([pair!.client], [] as never)).toThrow(code('ERR_INVALID_ARG_TYPE'));
+    expect(() => tcpInfoBatch([pair!.client], new Uint8Array(TCP_INFO_SIZE - 1))).toThrow(code('ERR_OUT_OF_RANGE'));
+    expect(() => tcpInfoBatch([pair!.client, pair!.server], new Uint8Array(2 * TCP_INFO_SIZE), new Int32Array(1))).toThrow(code('ERR_OUT_OF_RANGE'));
+    expect(() => tcpInfoBatch([pair!.client], new Uint8Array(TCP_INFO_SIZE), new Uint32Array(1) as never)).toThrow(code('ERR_INVALID_ARG_TYPE'));
+  });
+
+  it('the native batch checks its own bounds', () => {
+    const code = (c: string) => expect.objectContaining({ code: c });
+    const batch = native.tcpInfo.tcpInfoBatch;
+    expect(() => batch(new Int32Array(2), new Uint8Array(10), 8, new Int32Array(2))).toThrow(code('ERR_OUT_OF_RANGE'));
+    expect(() => batch(new Int32Array(2), new Uint8Array(16), 8, new Int32Array(1))).toThrow(code('ERR_OUT_OF_RANGE'));
+    expect(() => batch(new Uint32Array(2) as never, new Uint8Array(16), 8, new Int32Array(2))).toThrow(code('ERR_INVALID_ARG_TYPE'));
+    expect(() => batch(new Int32Array(1), new Uint8Array(16), 0, new Int32Array(1))).toThrow(code('ERR_OUT_OF_RANGE'));
+    // Fds that are not sockets are answered per slot, like a closed one.
+    const lengths = new Int32Array(2);
+    expect(batch(new Int32Array([-1, 2 ** 31 - 1]), new Uint8Array(16), 8, lengths)).toBe(0);
+    expect([...lengths]).toEqual([-9, -9]);
   });
 });

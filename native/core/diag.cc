@@ -14,6 +14,8 @@
 
 #include <cstring>
 
+#include "owned_fd.h"
+
 namespace sockctl::core {
 namespace {
 
@@ -21,26 +23,6 @@ namespace {
 // wait only bounds the unexpected case so that a broken kernel cannot block the event loop.
 constexpr int kAnswerTimeoutMs = 1000;
 constexpr int kMaxAnswerReads = 8;
-
-int Fail(const char** step, const char* name) {
-  *step = name;
-  return errno;
-}
-
-// Closes fds this file opened itself, on every path.
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd) : fd_(fd) {}
-  ~OwnedFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 void CopyAddress(const sockaddr_storage& addr, uint8_t* out, uint16_t* port) {
   if (addr.ss_family == AF_INET) {

@@ -94,4 +94,23 @@ int GetTcpInfo(int fd, void* buf, unsigned* length) {
   return 0;
 }
 
+size_t GetTcpInfoBatch(const int32_t* fds, size_t count, uint8_t* out, size_t stride,
+                       int32_t* lengths) {
+  size_t read = 0;
+  unsigned offered = stride > UINT32_MAX ? UINT32_MAX : static_cast<unsigned>(stride);
+  for (size_t i = 0; i < count; i++) {
+    // Read once: the caller's memory may change under us (a SharedArrayBuffer), the bound not.
+    int32_t fd = fds[i];
+    if (fd < 0) {
+      lengths[i] = -EBADF;
+      continue;
+    }
+    unsigned length = offered;
+    int err = GetTcpInfo(fd, out + i * stride, &length);
+    lengths[i] = err != 0 ? -err : static_cast<int32_t>(length);
+    if (err == 0) read++;
+  }
+  return read;
+}
+
 }  // namespace sockctl::core

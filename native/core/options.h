@@ -4,6 +4,9 @@
 #ifndef SOCKCTL_CORE_OPTIONS_H_
 #define SOCKCTL_CORE_OPTIONS_H_
 
+#include <cstddef>
+#include <cstdint>
+
 namespace sockctl::core {
 
 int GetIntOption(int fd, int level, int name, int* value);
@@ -40,6 +43,11 @@ int GetQueues(int fd, Queues* queues, const char** failed);
 
 // getsockopt(TCP_INFO) into buf; *length is the buffer size in and the kernel's size out.
 int GetTcpInfo(int fd, void* buf, unsigned* length);
+
+// GetTcpInfo for fds[0..count): socket i into out + i * stride (stride bytes offered), its length
+// or -errno into lengths[i]; a negative fd is -EBADF without a syscall. Returns how many succeeded.
+size_t GetTcpInfoBatch(const int32_t* fds, size_t count, uint8_t* out, size_t stride,
+                       int32_t* lengths);
 
 }  // namespace sockctl::core
 

@@ -162,6 +162,7 @@ function renderTrace(run: CatalogRun): string {
       out.push(
         `  ${String(s.atMs.toFixed(1)).padStart(8)} ms  ${s.end.padEnd(8)} ${s.op.padEnd(12)} ${s.syscall.padEnd(10)} ${s.detail.padEnd(24)} → ${result.padEnd(28)} ${states}${expect}`,
       );
+      if (s.report !== undefined) out.push(`${' '.repeat(14)}${s.report}`);
     }
     if (r.node) out.push(`  node: ${r.node.skipped ? `skipped: ${r.node.skipped}` : r.node.events.join(' → ')}`);
     out.push(`  verdict: ${verdictText(r)}`);
@@ -195,6 +196,7 @@ function renderHeader(run: CatalogRun): string {
     `  ${probe('kill')}`,
     `  ${probe('capture')}`,
     `  ${probe('forge')}`,
+    ...(env.probes.snapshot ? [`  ${probe('snapshot')}`] : []),
   ].join('\n');
 }
 

@@ -52,6 +52,31 @@ export function fdOf(target: unknown, name = 'socket'): number {
   throw invalidArgType(name, 'an instance of net.Socket, tls.TLSSocket, net.Server or RawSocket', target);
 }
 
+/**
+ * The fd of `target`, or -1 when it has none right now (destroyed, not connected, a server not
+ * listening, a RawSocket closed): for batch reads, where one socket closing between two ticks
+ * must not fail the others. What is not a socket at all still throws.
+ */
+export function fdOrNone(target: unknown, name = 'socket'): number {
+  if (target instanceof Socket) {
+    if (target.destroyed) return -1;
+    const fd = handleOf(target)?.fd;
+    return typeof fd === 'number' && fd >= 0 ? fd : -1;
+  }
+  if (isOwned(target)) {
+    try {
+      return target[kFd]();
+    } catch {
+      return -1;
+    }
+  }
+  if (target instanceof Server) {
+    const fd = handleOf(target)?.fd;
+    return typeof fd === 'number' && fd >= 0 ? fd : -1;
+  }
+  throw invalidArgType(name, 'an instance of net.Socket, tls.TLSSocket, net.Server or RawSocket', target);
+}
+
 function socketFd(target: Socket): number {
   if (target.destroyed) {
     throw codedError('ERR_SOCKET_CLOSED', 'Socket is closed');

@@ -25,12 +25,21 @@ export interface NativeOptions {
   setKeepAlive(fd: number, enable: number, idle: number, interval: number, count: number): void;
   /** Positive errno, or 0 when none is pending. */
   takeError(fd: number): number;
+  /** TCP_USER_TIMEOUT in ms. */
+  getUserTimeout(fd: number): number;
   readonly constants: NativeConstants;
 }
 
 export interface NativeTcpInfo {
   /** Copies struct tcp_info into `buffer`, returns the length the kernel wrote. */
   tcpInfo(fd: number, buffer: ArrayBufferView): number;
+  /**
+   * TCP_INFO of each fd into `buffer` at i × `stride`; `lengths[i]` = the kernel's length or
+   * -errno (-EBADF for a negative fd). Returns how many were read.
+   */
+  tcpInfoBatch(fds: Int32Array, buffer: ArrayBufferView, stride: number, lengths: Int32Array): number;
+  /** Returns its argument: the cost of a call into the addon and nothing else (bench/). */
+  noop<T>(value: T): T;
 }
 
 export interface NativeQueues {
@@ -116,6 +125,29 @@ export interface NativeDiag {
   probeKill(): [number, string];
 }
 
+/**
+ * Records of a snapshot, in the layout native/sockets.cc documents, and how many there are.
+ */
+export type NativeRecords = [records: ArrayBuffer, count: number];
+
+/** Kernel socket tables through NETLINK_SOCK_DIAG. */
+export interface NativeSockets {
+  /**
+   * An inet_diag dump (family 0 = both) of the TCP states in the `states` bit mask, with
+   * tcp_info. Without ports: this process's sockets, attributed. With ports (kernel bytecode):
+   * every socket on them, attribution left to {@link attribute}.
+   */
+  snapshot(family: 0 | 4 | 6, states: number, localPorts?: readonly number[] | null, remotePorts?: readonly number[] | null, ports?: readonly number[] | null): NativeRecords;
+  /** Fills in each record's attribution byte; returns the number of records. */
+  attribute(records: ArrayBufferView): number;
+  /** Inodes of the sockets this process's fds hold, sorted (fstat only, no netlink). */
+  inodes(): Uint32Array;
+  /** The dump parser on one datagram's bytes: the records of the messages of `sequence`. */
+  parse(datagram: ArrayBufferView, sequence: number): NativeRecords;
+  /** One real dump's datagrams as received (the first 16), for tests of the parser. */
+  capture(family: 4 | 6): [sequence: number, datagrams: ArrayBuffer[]];
+}
+
 export interface NativeNetns {
   /** Sets IFF_UP on `lo` in the calling process's network namespace. */
   loopbackUp(): void;
@@ -173,6 +205,7 @@ export interface NativeBinding {
   readonly filter: NativeFilter;
   readonly diag: NativeDiag;
   readonly netns: NativeNetns;
+  readonly sockets: NativeSockets;
   readonly capture: NativeCapture;
   readonly forge: NativeForge;
 }

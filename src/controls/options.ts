@@ -139,7 +139,7 @@ export function setUserTimeout(socket: SocketLike, ms: number): void {
 
 /** Reads `TCP_USER_TIMEOUT` in ms (0 = system default). See tcp(7). */
 export function getUserTimeout(socket: SocketLike): number {
-  return native.options.getOption(fdOf(socket), constants.IPPROTO_TCP, constants.TCP_USER_TIMEOUT);
+  return native.options.getUserTimeout(fdOf(socket));
 }
 
 /**

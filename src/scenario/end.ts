@@ -155,6 +155,14 @@ export class End {
   }
 
   /**
+   * Runs the leak check of `sockctl/testing` (expectNoLeakedSockets) on this end's connection:
+   * the outcome is the state it names this end's socket with, 'none' when it does not name it.
+   */
+  leakCheck(): Step {
+    return this.#step('leakCheck', 'snapshot vs nothing', observe.leakCheck(this.name));
+  }
+
+  /**
    * Counts TIME_WAIT sockets of this scenario's connection (the listener's port and the
    * client's port) in the kernel's table (/proc/net/tcp*); the outcome is the count. With an
    * expectation it waits up to `timeout` ms for the count to reach it.

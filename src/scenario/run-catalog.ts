@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { catalog, BLACKHOLE, CAPTURE, FORGE, KILL, type CatalogCase } from './catalog/index.js';
+import { catalog, BLACKHOLE, CAPTURE, FORGE, KILL, SNAPSHOT, type CatalogCase } from './catalog/index.js';
 import { invalidArgType, invalidArgValue, validateBoolean, validateFunction, validateObject } from '../controls/validate.js';
 import type { RawFamily } from '../raw/raw-socket.js';
 import type { ScenarioResult } from './scenario.js';
@@ -33,6 +33,8 @@ export interface Environment {
   capabilities: string[];
   /** Bytes of struct tcp_info this kernel fills. */
   tcpInfoLength: number | undefined;
+  /** Bytes of tcp_info the kernel's socket table (sockets()) gives: the same, where it answers. */
+  snapshotTcpInfoLength?: number | undefined;
   probes: Record<string, { ok: boolean; reason?: string }>;
   families: RawFamily[];
 }
@@ -83,6 +85,22 @@ async function tcpInfoLength(): Promise<number | undefined> {
   }
 }
 
+/** The tcp_info length of a listener of this process as sockets() reads it from the kernel's table. */
+async function snapshotTcpInfoLength(): Promise<number | undefined> {
+  const { RawSocket } = await import('../raw/raw-socket.js');
+  const { sockets } = await import('../controls/sockets.js');
+  const listening = await RawSocket.listen({ host: '127.0.0.1', port: 0 });
+  if (!listening.ok) return undefined;
+  try {
+    const port = listening.socket.localAddress?.port ?? 0;
+    return sockets({ localPorts: [port], states: ['LISTEN'] }).find((s) => s.attribution === 'fd')?.tcpInfo?.length;
+  } catch {
+    return undefined;
+  } finally {
+    listening.socket.close();
+  }
+}
+
 const CAPABILITY_BITS: Record<string, number> = { CAP_NET_ADMIN: 12, CAP_NET_RAW: 13, CAP_SYS_ADMIN: 21, CAP_BPF: 39 };
 
 function effectiveCapabilities(): string[] {
@@ -106,7 +124,8 @@ export async function describeEnvironment(families: RawFamily[]): Promise<Enviro
     uid: process.getuid?.(),
     capabilities: effectiveCapabilities(),
     tcpInfoLength: await tcpInfoLength(),
-    probes: { blackhole: BLACKHOLE.probe(), kill: KILL.probe(), capture: CAPTURE.probe(), forge: FORGE.probe() },
+    snapshotTcpInfoLength: await snapshotTcpInfoLength(),
+    probes: { blackhole: BLACKHOLE.probe(), kill: KILL.probe(), capture: CAPTURE.probe(), forge: FORGE.probe(), snapshot: SNAPSHOT.probe() },
     families,
   };
 }

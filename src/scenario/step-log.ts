@@ -44,6 +44,7 @@ export class StepLog {
       ...(step.bytes !== undefined ? { bytes: step.bytes } : {}),
       ...(step.errno !== undefined ? { errno: step.errno } : {}),
       ...(step.timedOut ? { timedOut: true } : {}),
+      ...(step.report !== undefined ? { report: step.report } : {}),
       ...(expected !== undefined ? { expected, matched: expected === step.outcome } : {}),
       states: step.states ?? {},
       atMs: roundMs(at - this.#started),

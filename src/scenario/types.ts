@@ -34,6 +34,8 @@ export interface StepRecord {
   errno?: number;
   /** True when the step's own bound ran out before the kernel answered. */
   timedOut?: boolean;
+  /** What a check step found, in words (the leak check's line naming the socket). */
+  report?: string;
   expected?: Outcome;
   /** undefined when the step declared no expectation. */
   matched?: boolean;
@@ -177,4 +179,5 @@ export interface StepOutput {
   bytes?: number;
   errno?: number;
   timedOut?: boolean;
+  report?: string;
 }

@@ -1,6 +1,7 @@
 /** Steps that only observe the kernel: readiness, the TCP state, the TIME_WAIT table. */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { describeSocket, leakNamed } from '../../controls/leaks.js';
 import { tcpInfo, type TcpState } from '../../controls/tcp-info.js';
 import { validatePort } from '../../controls/validate.js';
 import { delay, socketOf, type Action } from '../step.js';
@@ -78,5 +79,19 @@ export function timeWait(timeout: number): Action {
       count = countOurs();
     }
     return { syscall: 'check', outcome: String(count) };
+  };
+}
+
+/**
+ * The leak check of `sockctl/testing` on this end's connection: the outcome is the state it names
+ * this end's socket with ('none' when it does not name it), the report its line for the socket.
+ */
+export function leakCheck(end: EndName): Action {
+  return (ctx) => {
+    const socket = socketOf(ctx, end);
+    const named = leakNamed(socket.localAddress?.port, socket.remoteAddress?.port);
+    return named === undefined
+      ? { syscall: 'sock_diag', outcome: 'none' }
+      : { syscall: 'sock_diag', outcome: named.state, report: describeSocket(named) };
   };
 }

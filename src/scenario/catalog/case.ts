@@ -3,6 +3,7 @@
  */
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { probeSnapshot } from '../../controls/sockets.js';
 import { tcpInfo } from '../../controls/tcp-info.js';
 import { canBlackhole } from '../../raw/blackhole.js';
 import { canKill } from '../../raw/kill.js';
@@ -35,6 +36,7 @@ export interface CatalogCase {
 
 export const BLACKHOLE: Requirement = { name: 'blackhole (CAP_NET_ADMIN)', probe: canBlackhole };
 export const KILL: Requirement = { name: 'kill (CAP_NET_ADMIN, INET_DIAG_DESTROY)', probe: canKill };
+export const SNAPSHOT: Requirement = { name: 'snapshot (sock_diag: inet_diag, tcp_diag)', probe: probeSnapshot };
 export { CAPTURE, FORGE };
 
 /**

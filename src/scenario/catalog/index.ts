@@ -7,6 +7,7 @@ import { abortLeavesNoTimeWait } from './abort-leaves-no-time-wait.js';
 import type { CatalogCase } from './case.js';
 import { challengeAckRateLimit } from './challenge-ack-rate-limit.js';
 import { closeLeavesTimeWait } from './close-leaves-time-wait.js';
+import { closeWaitLeak } from './close-wait-leak.js';
 import { closeWaitWrite } from './close-wait-write.js';
 import { connectRefused } from './connect-refused.js';
 import { connectSilentListener } from './connect-silent-listener.js';
@@ -29,7 +30,7 @@ import { unreadDataClose } from './unread-data-close.js';
 import { userTimeoutSilentPeer } from './user-timeout-silent-peer.js';
 import { writeAfterReset } from './write-after-reset.js';
 
-export { BLACKHOLE, CAPTURE, FORGE, KILL, type CatalogCase } from './case.js';
+export { BLACKHOLE, CAPTURE, FORGE, KILL, SNAPSHOT, type CatalogCase } from './case.js';
 
 /** Every case, in catalog order. */
 export const catalog: CatalogCase[] = [
@@ -38,6 +39,7 @@ export const catalog: CatalogCase[] = [
   writeAfterReset,
   connectRefused,
   closeWaitWrite,
+  closeWaitLeak,
   rstBeforeAccept,
   kernelKill,
   userTimeoutSilentPeer,
