@@ -458,10 +458,11 @@ export class StreamShaper {
           const out: Piece[] = [];
           for (const p of pieces) {
             for (let at = 0; at < p.data.byteLength; at += slice) {
+              // Each slice waits for its own time on the wire, as Toxiproxy's does: N bytes
+              // take N / rate.
               const bytes = p.data.subarray(at, at + slice);
-              const when = Math.max(p.at, state.next);
-              state.next = when + (bytes.byteLength * 1000) / toxic.bytesPerSecond;
-              out.push({ data: bytes, at: when });
+              state.next = Math.max(p.at, state.next) + (bytes.byteLength * 1000) / toxic.bytesPerSecond;
+              out.push({ data: bytes, at: state.next });
             }
           }
           pieces = out;
