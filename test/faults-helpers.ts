@@ -122,7 +122,8 @@ export function httpGet(url: string, options: { agent?: http.Agent; userTimeout?
       res.on('data', (chunk: string) => (body += chunk));
       res.on('end', () => {
         // The socket is still open here: the kernel's counts as of the last byte.
-        if (!res.socket.destroyed) sampled.last = { retransmits: tcpInfo(res.socket).totalRetrans ?? 0, unacked: tcpInfo(res.socket).unacked };
+        const socket = res.socket ?? req.socket;
+        if (socket && !socket.destroyed) sampled.last = { retransmits: tcpInfo(socket).totalRetrans ?? 0, unacked: tcpInfo(socket).unacked };
         done({ status: res.statusCode ?? 0, body });
       });
       res.on('error', (error: NodeJS.ErrnoException) => done({ code: error.code ?? 'error' }));

@@ -177,6 +177,13 @@ export class ConnectionToxics {
   }
 
   #timer(toxic: ActiveToxic, ms: number, fire: () => void): void {
+    if (ms === 0) {
+      // At once means before any byte is forwarded or answered: no turn of the event loop.
+      queueMicrotask(() => {
+        if (!this.#disposed) fire();
+      });
+      return;
+    }
     this.#timers.set(
       toxic.name,
       setTimeout(() => {

@@ -265,8 +265,7 @@ export class Connection {
   // with when the last byte went and the delay measured from the chunk's arrival.
   async #deliver(plan: Plan, send: (piece: Buffer) => Promise<StepResult | undefined>): Promise<StepResult | undefined> {
     for (const piece of plan.pieces) {
-      const wait = piece.at - performance.now();
-      if (wait > 0) await this.#sleep(wait);
+      await this.#sleeper.until(piece.at, () => this.#closed);
       if (this.#closed) return { result: 'cancelled', end: 'fixture-closed' };
       const failed = await send(piece.data);
       if (failed) return failed;

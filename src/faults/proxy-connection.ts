@@ -213,8 +213,7 @@ class Pump {
   async #play(plan: Plan): Promise<void> {
     const generation = this.#generation;
     for (const piece of plan.pieces) {
-      const wait = piece.at - performance.now();
-      if (wait > 0 && generation === this.#generation) await this.#sleep(wait);
+      await this.#sleeper.until(piece.at, () => generation !== this.#generation || this.#to.destroyed);
       if (this.#to.destroyed) return;
       this.#write(piece.data);
     }
