@@ -12,7 +12,7 @@ import type { RawFail, RawSocket } from '../raw/raw-socket.js';
 import { ConnectionToxics } from './connection-toxics.js';
 import { Sleeper } from './sleeper.js';
 import { httpResponse, HttpFramingError, MALFORMED_CHUNK_RESPONSE, randomData, RequestFramer } from './http.js';
-import { MAX_RECORDED, newRecord, type ConnectionEnd, type ConnectionRecord, type HttpFault, type NormalizedStep, type PlayedStep } from './steps.js';
+import { newRecord, type ConnectionEnd, type ConnectionRecord, type HttpFault, type NormalizedStep, type PlayedStep } from './steps.js';
 import { pushEvent, round, unitRandom, type ActiveToxic, type Plan, type ToxicSet } from './toxics.js';
 
 /** Largest single read: a `read:N` step of any N holds at most this much at once. */
@@ -40,6 +40,8 @@ function endOf(fail: RawFail): ConnectionEnd {
 export interface ConnectionOptions {
   stepTimeout: number;
   holdTimeout: number;
+  /** Bytes of `received` kept. */
+  recordBytes: number;
   /** The fault server's toxics; a faultClient has none. */
   toxics?: { set: ToxicSet; seed: number; inherited: boolean };
   /** The fault a `respond` step plays instead, while the server's `failFirst` lasts. */
@@ -205,7 +207,7 @@ export class Connection {
 
   #take(data: Buffer): void {
     this.record.bytesReceived += data.byteLength;
-    const room = MAX_RECORDED - this.record.received.byteLength;
+    const room = this.#options.recordBytes - this.record.received.byteLength;
     if (room > 0) this.record.received = Buffer.concat([this.record.received, data.subarray(0, room)]);
   }
 
