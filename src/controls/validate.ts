@@ -165,3 +165,8 @@ export function validateArray(value: unknown, name: string, max: number): unknow
   if (value.length > max) throw outOfRange(`${name}.length`, `<= ${max}`, value.length);
   return value;
 }
+
+/** `value`, or `fallback` when it is undefined (null is a value, and refused by the check after). */
+export function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}

@@ -16,6 +16,7 @@ import {
   validateNumber,
   validateObject,
   validateOneOf,
+  orDefault,
 } from '../controls/validate.js';
 
 /**
@@ -185,7 +186,7 @@ export const SERVER_SCOPE: ToxicScope = {
 function fields(toxic: Record<string, unknown>, type: ToxicType, name: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const ms = (key: string, fallback?: number) => {
-    const value = toxic[key] ?? fallback;
+    const value = orDefault(toxic[key], fallback);
     if (value === undefined) throw invalidArgType(`${name}.${key}`, 'of type number', value);
     out[key] = validateInteger(value, `${name}.${key}`, 0, MAX_MS);
   };
@@ -200,7 +201,7 @@ function fields(toxic: Record<string, unknown>, type: ToxicType, name: string): 
     case 'slicer': {
       const average = validateInteger(toxic.averageSize, `${name}.averageSize`, 1, 1 << 30);
       out.averageSize = average;
-      out.sizeVariation = validateInteger(toxic.sizeVariation ?? 0, `${name}.sizeVariation`, 0, average - 1);
+      out.sizeVariation = validateInteger(orDefault(toxic.sizeVariation, 0), `${name}.sizeVariation`, 0, average - 1);
       ms('delay', 0);
       break;
     }
@@ -209,7 +210,7 @@ function fields(toxic: Record<string, unknown>, type: ToxicType, name: string): 
       break;
     case 'limitData':
       out.bytes = validateInteger(toxic.bytes, `${name}.bytes`, 0, Number.MAX_SAFE_INTEGER);
-      out.then = validateOneOf(toxic.then ?? 'fin', `${name}.then`, ['fin', 'reset']);
+      out.then = validateOneOf(orDefault(toxic.then, 'fin'), `${name}.then`, ['fin', 'reset']);
       break;
     case 'timeout':
     case 'resetPeer':
@@ -238,18 +239,18 @@ export function normalizeToxic(value: unknown, name: string, scope: ToxicScope):
   if (!streams.includes(stream)) {
     throw invalidArgValue(`${name}.stream`, `'${streams.join("' or '")}' (where this fixture can apply ${type})`, stream);
   }
-  const toxicityPer = validateOneOf(toxic.toxicityPer ?? 'connection', `${name}.toxicityPer`, ['connection', 'chunk']);
+  const toxicityPer = validateOneOf(orDefault(toxic.toxicityPer, 'connection'), `${name}.toxicityPer`, ['connection', 'chunk']);
   if (toxicityPer === 'chunk' && !PER_CHUNK.has(type)) {
     throw invalidArgValue(`${name}.toxicityPer`, `'connection' (${type} acts on a whole connection)`, toxicityPer);
   }
-  const toxicName = toxic.name ?? `${type}_${stream}`;
+  const toxicName = orDefault(toxic.name, `${type}_${stream}`);
   if (typeof toxicName !== 'string') throw invalidArgType(`${name}.name`, 'of type string', toxicName);
   if (!/^[\w.:-]{1,64}$/.test(toxicName)) throw invalidArgValue(`${name}.name`, '1 to 64 letters, digits, _ . : or -', toxicName);
   return {
     type,
     name: toxicName,
     stream,
-    toxicity: validateNumber(toxic.toxicity ?? 1, `${name}.toxicity`, 0, 1),
+    toxicity: validateNumber(orDefault(toxic.toxicity, 1), `${name}.toxicity`, 0, 1),
     toxicityPer,
     ...fields(toxic, type, name),
   } as ActiveToxic;
