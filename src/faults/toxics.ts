@@ -115,8 +115,22 @@ export type ToxicType = Toxic['type'];
 /** A toxic as a fixture holds it: every default filled in. */
 export type ActiveToxic = { [T in Toxic as T['type']]: Required<T> }[ToxicType];
 
-/** Changes for {@link Toxic} fields, by name; `type` and `name` cannot change. */
-export type ToxicChanges = Partial<Omit<LatencyToxic & BandwidthToxic & SlicerToxic & SlowCloseToxic & LimitDataToxic & TimeoutToxic & PacketLossToxic, 'type' | 'name'>>;
+/** Changes to a toxic's fields (those of its type); `type` and `name` cannot change. */
+export interface ToxicChanges {
+  stream?: ToxicStream;
+  toxicity?: number;
+  toxicityPer?: 'connection' | 'chunk';
+  latency?: number;
+  jitter?: number;
+  bytesPerSecond?: number;
+  averageSize?: number;
+  sizeVariation?: number;
+  delay?: number;
+  bytes?: number;
+  then?: 'fin' | 'reset';
+  timeout?: number;
+  probability?: number;
+}
 
 /** What a toxic did on a connection, with when. */
 export interface ToxicEvent {
