@@ -72,6 +72,7 @@ describe.each(HOSTS)('faultProxy toxics (%s)', (host) => {
     const proxy = keep(await faultProxy(api, { host, toxics: [{ type: 'latency', stream: 'upstream', latency: 200 }] }));
     const result = await httpGet(proxy.url);
     expect(result.status).toBe(200);
+    console.log(`[${host}] latency 200 ms upstream: request took ${Math.round(result.ms)} ms (${ratio(result.ms, 200)}×)`);
     expect(ratio(result.ms, 200)).toBeGreaterThan(0.9);
     expect(ratio(result.ms, 200)).toBeLessThan(2);
     expect(of(proxy.connections[0].toxics, 'latency')[0]).toMatchObject({ stream: 'upstream', plannedMs: 200, offset: 0 });
@@ -110,6 +111,7 @@ describe.each(HOSTS)('faultProxy toxics (%s)', (host) => {
     // Slices 20 ms apart: the reads mostly come one slice at a time, the whole over (slices - 1) × 20 ms.
     expect(reads.length).toBeGreaterThanOrEqual(slices / 2);
     expect(Math.max(...reads)).toBeLessThanOrEqual(2 * 250);
+    console.log(`[${host}] slicer: ${slices} slices, ${reads.length} reads, ${Math.round(ms)} ms for ${slices - 1} gaps of 20 ms (${ratio(ms, (slices - 1) * 20)}×)`);
     expect(ratio(ms, (slices - 1) * 20)).toBeGreaterThan(0.8);
     expect(ratio(ms, (slices - 1) * 20)).toBeLessThan(2.5);
   });
@@ -123,6 +125,7 @@ describe.each(HOSTS)('faultProxy toxics (%s)', (host) => {
     const { end } = await outcome(client);
     const held = performance.now() - (await firstByte);
     expect(end).toBe('end');
+    console.log(`[${host}] slowClose 300 ms: FIN ${Math.round(held)} ms after the data (${ratio(held, 300)}×)`);
     expect(ratio(held, 300)).toBeGreaterThan(0.9);
     expect(ratio(held, 300)).toBeLessThan(1.8);
     expect(of(proxy.connections[0].toxics, 'slowClose')[0]).toMatchObject({ action: 'slow-close', plannedMs: 300 });
@@ -194,6 +197,7 @@ describe.each(HOSTS)('faultProxy toxics (%s)', (host) => {
     const { end } = await outcome(client);
     const ms = performance.now() - start;
     expect(end).toBe('ECONNRESET');
+    console.log(`[${host}] resetPeer 200 ms on an idle connection: ECONNRESET after ${Math.round(ms)} ms (${ratio(ms, 200)}×)`);
     expect(ratio(ms, 200)).toBeGreaterThan(0.9);
     expect(ratio(ms, 200)).toBeLessThan(2);
     expect(of(proxy.connections[0].toxics, 'resetPeer')[0]).toMatchObject({ action: 'reset' });
@@ -225,6 +229,7 @@ describe.each(HOSTS)('faultServer toxics (%s)', (host) => {
       () => fetch(plain.url).then((r) => r.text()),
       () => fetch(slow.url).then((r) => r.text()),
     );
+    console.log(`[${host}] faultServer latency 150 ms: added ${Math.round(added)} ms (${ratio(added, 150)}×, median of 5)`);
     expect(ratio(added, 150)).toBeGreaterThan(0.8);
     expect(ratio(added, 150)).toBeLessThan(1.5);
     expect(of(slow.connections[0].toxics, 'latency')[0]).toMatchObject({ stream: 'downstream', plannedMs: 150 });
@@ -239,6 +244,7 @@ describe.each(HOSTS)('faultServer toxics (%s)', (host) => {
     const { value, ms } = await timed(() => axios.get<ArrayBuffer>(server.url, { responseType: 'arraybuffer' }));
     expect(Buffer.from(value.data).byteLength).toBe(300_000);
     const measured = ratio(300_000 / (ms / 1000), 1_000_000);
+    console.log(`[${host}] faultServer bandwidth 1 MB/s on what it sends: ${measured}× the rate`);
     // Shared, busy cores make timers late, never early: the bound below is looser than above.
     expect(measured).toBeGreaterThan(0.65);
     expect(measured).toBeLessThan(1.15);
@@ -256,6 +262,7 @@ describe.each(HOSTS)('faultServer toxics (%s)', (host) => {
     const ms = (await answer) - start;
     expect(server.connections[0].bytesReceived).toBe(300_000);
     const measured = ratio(300_000 / (ms / 1000), 1_000_000);
+    console.log(`[${host}] faultServer bandwidth 1 MB/s on what it reads: ${measured}× the rate`);
     // Shared, busy cores make timers late, never early: the bound below is looser than above.
     expect(measured).toBeGreaterThan(0.65);
     expect(measured).toBeLessThan(1.15);
