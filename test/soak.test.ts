@@ -30,7 +30,7 @@ describe('soak', () => {
   it(`${rounds} rounds of ${perRound} connections through faultServer and faultProxy: all recorded, fds/heap/RSS flat`, async () => {
     const seed = Math.floor(Math.random() * 2 ** 31);
     const flags = ['--expose-gc', '--min-semi-space-size=16', '--max-semi-space-size=16'];
-    const result = await runNode(script, [String(rounds), String(perRound), String(seed)], flags, 150_000);
+    const result = await runNode(script, [String(rounds), String(perRound), String(seed)], flags, 100_000);
     expect(result.status, result.stderr.slice(-4000)).toBe(0);
     const { points, privileged } = summaryOf<{ points: Point[]; privileged: boolean }>(result);
     console.log(`soak (seed ${seed}, filters ${privileged ? 'on' : 'off'}):\n${points.map((p) => JSON.stringify(p)).join('\n')}`);

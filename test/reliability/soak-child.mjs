@@ -85,7 +85,14 @@ function client(port) {
       clearTimeout(guard);
       resolve(connected);
     };
-    const guard = setTimeout(() => socket.resetAndDestroy(), 300);
+    // resetAndDestroy() on a socket still connecting waits for the connect: a SYN left
+    // unanswered would hold the round for the kernel's SYN retries. Counted, then destroyed.
+    const guard = setTimeout(() => {
+      if (socket.connecting) {
+        stalledConnects++;
+        socket.destroy();
+      } else socket.resetAndDestroy();
+    }, 300);
     socket.on('error', () => {});
     socket.on('close', done);
     socket.on('data', () => {});
@@ -101,6 +108,8 @@ function client(port) {
   });
 }
 
+let stalledConnects = 0;
+
 function fds() {
   return readdirSync('/proc/self/fd').length;
 }
@@ -112,8 +121,21 @@ const upstream = http.createServer((req, res) => {
 upstream.on('connection', (s) => s.on('error', () => {}));
 await new Promise((resolve) => upstream.listen(0, '127.0.0.1', resolve));
 
+// A round that does not finish within 30 s says where it stands and ends the run, so a hang
+// shows up as a diagnosis rather than as the runner's timeout.
+let phase = 'start';
+let roundStart = performance.now();
+const watchdog = setInterval(() => {
+  if (performance.now() - roundStart < 30_000) return;
+  process.stderr.write(`soak: round stuck in phase '${phase}' for ${Math.round(performance.now() - roundStart)} ms\n`);
+  process.exit(3);
+}, 1_000);
+watchdog.unref();
+
 const points = [];
 for (let round = 0; round < rounds; round++) {
+  roundStart = performance.now();
+  phase = `round ${round}: starting fixtures`;
   if (Date.now() > DEADLINE) throw new Error('soak: over its time budget');
   const server = await faultServer({
     connections: Array.from({ length: perRound }, () => pick(SCRIPTS)),
@@ -129,6 +151,7 @@ for (let round = 0; round < rounds; round++) {
   const started = performance.now();
   // At most 50 clients at once; every connection is one of the two fixtures at random.
   for (let i = 0; i < perRound; i += 50) {
+    phase = `round ${round}: clients ${i}-${i + 49}`;
     const batch = [];
     for (let j = i; j < Math.min(perRound, i + 50); j++) {
       const viaProxy = random() < 0.5;
@@ -136,6 +159,7 @@ for (let round = 0; round < rounds; round++) {
     }
     await Promise.all(batch);
   }
+  phase = `round ${round}: waiting for records`;
   // Every completed handshake must show up as a record (accept may trail the clients a little).
   for (let i = 0; i < 200 && (server.connections.length < toServer || proxy.connections.length < toProxy); i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -144,8 +168,11 @@ for (let round = 0; round < rounds; round++) {
   const ends = {};
   for (const r of server.connections) ends[r.end ?? 'open'] = (ends[r.end ?? 'open'] ?? 0) + 1;
   const toxicEvents = server.connections.reduce((n, r) => n + r.toxics.length, 0) + proxy.connections.reduce((n, r) => n + r.toxics.length, 0);
+  phase = `round ${round}: proxy.close() with ${proxy.connections.filter((r) => r.closedAt === undefined).length} open`;
   await proxy.close();
+  phase = `round ${round}: server.close() with ${server.connections.filter((r) => r.end === undefined).length} open`;
   await server.close();
+  phase = `round ${round}: gc`;
   await new Promise((resolve) => setTimeout(resolve, 50));
   globalThis.gc();
   globalThis.gc();
@@ -156,6 +183,7 @@ for (let round = 0; round < rounds; round++) {
     connected: { server: toServer, proxy: toProxy },
     recorded,
     toxicEvents,
+    stalledConnects,
     ends,
     fds: fds(),
     heapUsedMB: Math.round((memory.heapUsed / 1e6) * 100) / 100,
