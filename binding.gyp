@@ -31,10 +31,15 @@
             "native/filter.cc",
             "native/diag.cc",
             "native/netns.cc",
+            "native/capture.cc",
+            "native/forge.cc",
             "native/core/options.cc",
             "native/core/filter.cc",
             "native/core/diag.cc",
             "native/core/netns.cc",
+            "native/core/capture.cc",
+            "native/core/forge.cc",
+            "native/core/endpoint.cc",
             "native/libstdcxx_compat.cc"
           ]
         }, {

@@ -53,6 +53,31 @@ Napi::Function FunctionArg(const Napi::CallbackInfo& info, size_t index, const c
   return info[index].As<Napi::Function>();
 }
 
+std::vector<int32_t> IntegerArrayArg(const Napi::CallbackInfo& info, size_t index, const char* name,
+                                     uint32_t min_length, uint32_t max_length, int32_t min, int32_t max) {
+  Napi::Env env = info.Env();
+  if (index >= info.Length() || !info[index].IsArray()) throw ArgTypeError(env, name, "an instance of Array");
+  Napi::Array array = info[index].As<Napi::Array>();
+  uint32_t length = array.Length();
+  if (length < min_length || length > max_length) {
+    std::string range = "an array of " + std::to_string(min_length) + " to " + std::to_string(max_length) + " items";
+    throw ArgRangeError(env, name, range.c_str());
+  }
+  std::vector<int32_t> out;
+  out.reserve(length);
+  for (uint32_t i = 0; i < length; i++) {
+    // Get() may run a getter of a hostile array; its exception propagates as a JS exception.
+    double value = 0;
+    if (napi_get_value_double(env, array.Get(i), &value) != napi_ok) throw ArgTypeError(env, name, "an array of numbers");
+    if (!IsIntegerIn(value, min, max)) {
+      std::string range = "integers >= " + std::to_string(min) + " and <= " + std::to_string(max);
+      throw ArgRangeError(env, name, range.c_str());
+    }
+    out.push_back(static_cast<int32_t>(value));
+  }
+  return out;
+}
+
 Bytes BytesArg(const Napi::CallbackInfo& info, size_t index, const char* name) {
   Napi::Env env = info.Env();
   // napi_get_buffer_info takes any ArrayBufferView (Buffer, every TypedArray, DataView) and

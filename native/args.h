@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sockctl {
 
@@ -29,6 +30,11 @@ std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* 
 
 // A function.
 Napi::Function FunctionArg(const Napi::CallbackInfo& info, size_t index, const char* name);
+
+// An array of at most max_length integers, each in [min, max] (an array shorter than
+// min_length, a non-number or a value out of range throws).
+std::vector<int32_t> IntegerArrayArg(const Napi::CallbackInfo& info, size_t index, const char* name,
+                                     uint32_t min_length, uint32_t max_length, int32_t min, int32_t max);
 
 // A writable byte view (Buffer, Uint8Array or any TypedArray/DataView's bytes).
 struct Bytes {

@@ -1,8 +1,10 @@
 // Registers each concern's exports; nothing else lives here.
 #include <napi.h>
 
+#include "capture.h"
 #include "diag.h"
 #include "filter.h"
+#include "forge.h"
 #include "netns.h"
 #include "options.h"
 #include "poll.h"
@@ -19,6 +21,8 @@ static Napi::Object InitSockctl(Napi::Env env, Napi::Object exports) {
   exports.Set("filter", sockctl::InitFilter(env));
   exports.Set("diag", sockctl::InitDiag(env));
   exports.Set("netns", sockctl::InitNetns(env));
+  exports.Set("capture", sockctl::InitCapture(env));
+  exports.Set("forge", sockctl::InitForge(env));
   return exports;
 }
 

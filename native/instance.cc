@@ -10,6 +10,7 @@ namespace sockctl {
 Instance::~Instance() {
   // The poll module's async cleanup hook holds a reference on the environment, so this
   // destructor runs after every uv_poll_t has been stopped: closing the fds here is safe.
+  for (auto& entry : captures) core::ReleaseRing(&entry.second.ring);
   for (int fd : owned_fds) core::Close(fd);
 }
 
@@ -28,6 +29,15 @@ int OwnedFdArg(const Napi::CallbackInfo& info, size_t index) {
     throw ArgValueError(info.Env(), "fd", "a socket opened by sockctl and not yet closed");
   }
   return fd;
+}
+
+void ForgetOwned(Instance& instance, int fd) {
+  auto capture = instance.captures.find(fd);
+  if (capture != instance.captures.end()) {
+    core::ReleaseRing(&capture->second.ring);
+    instance.captures.erase(capture);
+  }
+  instance.owned_fds.erase(fd);
 }
 
 }  // namespace sockctl

@@ -98,7 +98,7 @@ Napi::Value Close(const Napi::CallbackInfo& info) {
   // libuv must stop polling the fd before it is closed, or epoll would keep watching a
   // descriptor number that the next socket() may reuse.
   CancelWaits(env, fd);
-  GetInstance(env).owned_fds.erase(fd);
+  ForgetOwned(GetInstance(env), fd);
   return Result(env, core::Close(fd));
 }
 

@@ -154,7 +154,14 @@ function rawCell(result, env) {
   // A number is timeWait()'s count of TIME_WAIT sockets.
   const telling = raw.actual.filter((o) => o !== 'ok').map((o) => (/^\d+$/.test(o) ? `TIME_WAIT×${o}` : o));
   const mark = raw.verdict === 'pass' ? '✓' : `✗ ${raw.verdict.toUpperCase()} (${raw.reason})`;
-  return `${mark} ${telling.join(' → ') || 'all ok'}`;
+  // The wire: how many expectations were checked on captured segments (part of ✓), or why not.
+  const checked = raw.steps.flatMap((s) => s.wire ?? []).length;
+  const wire = raw.wire?.skipped
+    ? ` · wire unchecked: ${probeOf(raw.wire.skipped)} ${env.probes[probeOf(raw.wire.skipped)]?.code ?? 'unavailable'}`
+    : checked > 0
+      ? ` · wire ✓${checked}`
+      : '';
+  return `${mark} ${telling.join(' → ') || 'all ok'}${wire}`;
 }
 
 function nodeCell(result) {
@@ -183,9 +190,13 @@ const KNOWN = {
   'kill ENOENT':
     'kill ENOENT: the VM boots without kernel modules and Debian builds inet_diag/tcp_diag as modules, so there is no SOCK_DESTROY handler (canKill says so); a host with them loaded kills',
   'kill EPERM': 'kill EPERM: SOCK_DESTROY needs CAP_NET_ADMIN and uid 65534 has none',
+  'capture EPERM':
+    'capture EPERM: a packet socket needs CAP_NET_RAW and uid 65534 has none; the forged-segment cases are skipped, the others ran on their errno with their wire expectations unchecked (never faked)',
 };
 
 function explainRaw(value, reference) {
+  const unchecked = value.match(/^(.*) · wire unchecked: (\w+ \w+)$/);
+  if (unchecked && unchecked[1] === reference.replace(/ · wire ✓\d+$/, '')) return KNOWN[unchecked[2]] ?? `${unchecked[2]}: the probe refused`;
   const skip = value.match(/skip: (\w+ \w+)/g);
   if (skip) {
     const lines = skip.map((s) => KNOWN[s.slice(6)] ?? `${s.slice(6)}: the probe refused (see the run's environment.probes)`);
@@ -267,6 +278,18 @@ function assertChecks() {
     const expected = { '6.1': 232, '6.12': 248 }[k.series];
     if (env) add(`TCP_INFO length on ${k.id} is ${expected}`, env.tcpInfoLength === expected, `recorded ${env.tcpInfoLength}`);
   }
+  // The forged-segment cases (RFC 5961 answers, the per-socket challenge-ACK limit) ran as root on
+  // every kernel: their answers are the same, or the matrix shows where they differ.
+  for (const k of [...KERNELS.map((x) => x.id), 'host']) {
+    const run = runs.get(`${k}-root`);
+    if (!run) continue;
+    const forged = run.results.filter((r) => /^(forged-|challenge-ack-)/.test(r.name));
+    add(
+      `${k} as root: the ${forged.length / 2} forged-segment cases ran and checked their wire`,
+      forged.length >= 12 && forged.every((r) => r.raw.verdict === 'pass' && !r.raw.wire?.skipped),
+      forged.filter((r) => r.raw.verdict !== 'pass').map((r) => `${r.name}/v${r.family}: ${r.raw.verdict} ${r.raw.reason ?? ''}`).join('; ') || 'ok',
+    );
+  }
   for (const [id, run] of runs) {
     const bad = run.results.filter((r) => r.raw.verdict === 'fail' || r.raw.verdict === 'error');
     add(`${id}: no case fails`, bad.length === 0, bad.map((r) => `${r.name}/v${r.family}: ${r.raw.reason}`).join('; ') || 'ok');
@@ -299,6 +322,7 @@ function render(checks) {
     ['TCP_INFO length', (m) => String(m.tcpInfoLength)],
     ['blackhole probe', (m) => (m.probes.blackhole.ok ? 'ok' : m.probes.blackhole.code)],
     ['kill probe', (m) => (m.probes.kill.ok ? 'ok' : m.probes.kill.code)],
+    ['capture probe', (m) => (m.probes.capture?.ok ? 'ok' : (m.probes.capture?.code ?? 'absent'))],
   ].map(([label, get]) => {
     const ref = get(columnMeta(reference));
     return {
@@ -318,6 +342,10 @@ function render(checks) {
     if (label === 'blackhole probe') {
       const worked = kernelIds.filter((k) => columnMeta(`${k}-nobody`).probes.blackhole.ok).map((k) => columnMeta(`${k}-nobody`).linux);
       return `blackhole probe as uid 65534: EPERM (CAP_NET_ADMIN needed for a filter on a TCP socket)${worked.length ? `, except on ${worked.join(', ')}, which still let anyone attach it — the change came with 6.1.176` : ''}`;
+    }
+    if (label === 'capture probe') {
+      const code = columnMeta(id).probes.capture?.code;
+      return KNOWN[`capture ${code}`] ?? `capture probe: ${code}`;
     }
     const code = columnMeta(id).probes.kill.code;
     return KNOWN[`kill ${code}`] ?? `kill probe: ${code}`;
@@ -378,7 +406,9 @@ function render(checks) {
   md.push('gives it (steps cut to the last): `sockctl compare docs/matrix/host-root.json mine.json` checks a host against it.', '');
   md.push('## Raw view: errno sequence per kernel and user', '');
   md.push('A cell: ✓ (the kernel did what Linux should) or ✗, then the outcomes that were not plain `ok`; `skip: <probe> <errno>` when a');
-  md.push('privilege or kernel feature is missing (the case reports skipped, it is never replaced by something weaker).', '');
+  md.push('privilege or kernel feature is missing (the case reports skipped, it is never replaced by something weaker); `wire ✓N`');
+  md.push('when N wire expectations were checked on the captured segments (see [wire.md](wire.md)), `wire unchecked` when capture was not');
+  md.push('available and only the errnos were checked.', '');
   md.push(`| case | ${kernelCols.map((c) => columns.find((x) => x.id === c.id).title).join(' | ')} |`);
   md.push(`|---|${kernelCols.map(() => '---').join('|')}|`);
   for (const r of envRows) md.push(`| *${r.label}* | ${r.cells.map(show).join(' | ')} |`);

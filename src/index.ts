@@ -16,6 +16,10 @@ import * as runCatalogModule from './scenario/run-catalog.js';
 import * as serverModule from './faults/server.js';
 import * as clientModule from './faults/client.js';
 import * as proxyModule from './faults/proxy.js';
+import * as captureModule from './raw/capture.js';
+import * as forgeModule from './raw/forge.js';
+import * as wireModule from './raw/wire.js';
+import * as ladderModule from './scenario/ladder.js';
 
 export import abort = optionsModule.abort;
 export import constants = optionsModule.constants;
@@ -56,7 +60,18 @@ export type { NetnsOptions } from './raw/userns.js';
 export type { SocketLike } from './controls/handle.js';
 export import scenario = scenarioModule.scenario;
 export import timeWaitSockets = scenarioModule.timeWaitSockets;
-export type { End, EndName, Outcome, Requirement, RunOptions, Scenario, ScenarioEnds, ScenarioOptions, ScenarioResult, Step, StepRecord, Verdict } from './scenario/scenario.js';
+export type { End, EndName, Outcome, Requirement, RunOptions, Scenario, ScenarioEnds, ScenarioOptions, ScenarioResult, Step, StepRecord, Verdict, WireCheck, WireExpectation, WireRecord } from './scenario/scenario.js';
+export import Capture = captureModule.Capture;
+export import canCapture = captureModule.canCapture;
+export type { CaptureOptions, CaptureStop } from './raw/capture.js';
+export type { CapturedSegment, SegmentEnd, TcpOptions } from './raw/segment.js';
+export import forge = forgeModule.forge;
+export import canForge = forgeModule.canForge;
+export type { ForgedSegment } from './raw/forge.js';
+export import wireSegments = wireModule.wireSegments;
+export type { WireSegment } from './raw/wire.js';
+export import renderLadder = ladderModule.renderLadder;
+export type { LadderOptions, LadderSource } from './scenario/ladder.js';
 export import catalog = catalogModule.catalog;
 export import ERRNO_COVERAGE = catalogModule.ERRNO_COVERAGE;
 export type { CatalogCase } from './scenario/catalog/index.js';
@@ -75,6 +90,7 @@ export import faultProxy = proxyModule.faultProxy;
 export import FaultProxy = proxyModule.FaultProxy;
 export import PROXY_BUFFER_BYTES = proxyModule.PROXY_BUFFER_BYTES;
 export type { CutAction, DirectionRule, FaultProxyOptions, FaultProxyRules, ProxyConnectionRecord } from './faults/proxy.js';
+export type { ConnectionWire } from './faults/wire.js';
 export type { ClientStep, ConnectionEnd, ConnectionRecord, HttpFault, NormalizedStep, PlayedStep, RespondStep, ServerStep, StreamStep } from './faults/steps.js';
 export type {
   ActiveToxic,

@@ -4,6 +4,7 @@
  * Jest). Import from `sockctl/testing`; nothing here loads vitest.
  */
 import { AssertionError } from 'node:assert';
+import { invalidArgType, invalidArgValue, validateInteger } from './controls/validate.js';
 
 /** How deep a `cause` chain is followed (a cycle must not loop). */
 const MAX_CAUSES = 8;
@@ -64,9 +65,76 @@ function describe(value: unknown): string {
   return value === undefined ? 'undefined' : typeof value;
 }
 
+/** The segments of one connection as the wire matchers read them (a fixture record's `wire`). */
+interface WireLike {
+  self: string;
+  segments: ReadonlyArray<{ from: string; flags: string; forged?: boolean }>;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
+/** The wire of a fixture record, of a FaultClient (its record), or a wire itself; undefined otherwise. */
+function wireOf(received: unknown): WireLike | undefined {
+  let value: unknown = received;
+  if (isObject(value) && !('wire' in value) && !('segments' in value) && 'record' in value) value = value.record;
+  if (isObject(value) && 'wire' in value) value = value.wire;
+  if (isObject(value) && Array.isArray(value.segments) && typeof value.self === 'string') return value as unknown as WireLike;
+  return undefined;
+}
+
+/** Whether `flags` (tcpdump letters, 'R.') carries every letter of `wanted` ('R'). */
+const carries = (flags: string, wanted: string) => [...wanted].every((letter) => flags.includes(letter));
+
+interface WireVerdict {
+  pass: boolean;
+  found: number;
+  what: string;
+  listed: string;
+  wire?: WireLike;
+}
+
+function judgeWire(received: unknown, flags: string, count: number | undefined, sent: boolean): WireVerdict {
+  if (typeof flags !== 'string') throw invalidArgType('flags', 'of type string', flags);
+  if (!/^[FSRP.UEW]+$/.test(flags)) throw invalidArgValue('flags', "tcpdump's flag letters (S F R P . U E W)", flags);
+  if (count !== undefined) validateInteger(count, 'count', 0, 2 ** 31 - 1);
+  const wire = wireOf(received);
+  const role = sent ? 'this end' : 'its peer';
+  if (!wire) return { pass: false, found: 0, what: role, listed: 'no wire record (create the fixture with { capture: true })' };
+  const own = wire.segments.filter((s) => !s.forged && (s.from === wire.self) === sent);
+  const found = own.filter((s) => carries(s.flags, flags)).length;
+  const pass = count === undefined ? found > 0 : found === count;
+  const who = sent ? wire.self : wire.self === 'server' ? 'client' : 'server';
+  return { pass, found, what: `the ${who}`, listed: own.length ? own.map((s) => s.flags).join(' ') : 'nothing', wire };
+}
+
+function wireMessage(v: WireVerdict, verb: string, flags: string, count: number | undefined, negated: boolean): string {
+  const wanted = count === undefined ? flags : `${count} × ${flags}`;
+  return `expected ${v.what} ${negated ? 'not ' : ''}to have ${verb} ${wanted}; it ${verb}: ${v.listed}${v.wire ? ` (${v.found} with ${flags})` : ''}`;
+}
+
+/**
+ * Asserts that the fixture connection's own end sent a segment carrying `flags` (tcpdump
+ * letters: `'R'` matches R and R.; `'F'`, `'S'`, `'.'`), or exactly `count` of them. `record`
+ * is a fault fixture's connection record (or a FaultClient) created with `capture: true`.
+ */
+export function expectSent<R>(record: R, flags: string, count?: number): R {
+  const v = judgeWire(record, flags, count, true);
+  if (!v.pass) throw new AssertionError({ message: wireMessage(v, 'sent', flags, count, false), actual: v.listed, expected: flags, operator: 'expectSent' });
+  return record;
+}
+
+/** As {@link expectSent}, for what the connection's peer sent it. */
+export function expectReceived<R>(record: R, flags: string, count?: number): R {
+  const v = judgeWire(record, flags, count, false);
+  if (!v.pass) throw new AssertionError({ message: wireMessage(v, 'sent', flags, count, false), actual: v.listed, expected: flags, operator: 'expectReceived' });
+  return record;
+}
+
 /**
  * Matchers for `expect.extend(sockctlMatchers)`:
- * `expect(error).toHaveErrorCode('ECONNRESET')` passes when the error or its cause carries it.
+ * `expect(error).toHaveErrorCode('ECONNRESET')` passes when the error or its cause carries it;
+ * `expect(record).toHaveSent('R')` when a fixture connection (created with `capture: true`)
+ * sent an RST, `expect(record).toHaveReceived('R')` when its peer did.
  */
 export const sockctlMatchers = {
   toHaveErrorCode(received: unknown, code: string) {
@@ -81,5 +149,13 @@ export const sockctlMatchers = {
       actual: codes,
       expected: code,
     };
+  },
+  toHaveSent(received: unknown, flags: string, count?: number) {
+    const v = judgeWire(received, flags, count, true);
+    return { pass: v.pass, message: () => wireMessage(v, 'sent', flags, count, v.pass), actual: v.listed, expected: flags };
+  },
+  toHaveReceived(received: unknown, flags: string, count?: number) {
+    const v = judgeWire(received, flags, count, false);
+    return { pass: v.pass, message: () => wireMessage(v, 'sent', flags, count, v.pass), actual: v.listed, expected: flags };
   },
 };

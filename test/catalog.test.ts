@@ -2,10 +2,12 @@
 // should do with what the kernel did, step by step. A case that needs a privilege this process
 // lacks is skipped with its reason, never replaced by a weaker stand-in.
 import { describe, expect, it } from 'vitest';
+import { canCapture } from '../src/raw/capture.js';
 import { catalog, ERRNO_COVERAGE } from '../src/scenario/catalog/index.js';
 import { HOSTS } from './helpers.js';
 
 const families = HOSTS.map((h) => (h === '::1' ? 6 : 4) as 4 | 6);
+const capture = canCapture();
 
 describe.each(families)('catalog on IPv%s', (family) => {
   it.each(catalog.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
@@ -22,6 +24,32 @@ describe.each(families)('catalog on IPv%s', (family) => {
     expect(result.actual).toEqual(result.expected);
     expect(result.expected.length).toBeGreaterThan(0);
     for (const code of c.errnos) expect(result.actual, `${c.name} shows ${code}`).toContain(code);
+    // The wire: where this process may capture, every declared wire expectation was checked on
+    // real segments (the pass above includes them); where it may not, they were skipped with the
+    // probe's reason and the errno expectations decided alone.
+    const declared = c.describe?.().flatMap((d, i) => (d.wire ?? []).map(() => i)) ?? [];
+    if (declared.length === 0) return;
+    if (capture.ok) {
+      expect(result.wire?.skipped).toBeUndefined();
+      for (const i of declared) expect(result.steps[i].wire?.every((w) => w.ok), `${c.name} step ${i}`).toBe(true);
+      expect([...(result.wire?.setup ?? []), ...result.steps.flatMap((s) => s.segments ?? [])].length).toBeGreaterThan(0);
+    } else {
+      expect(result.wire?.skipped).toMatch(/^needs capture \(CAP_NET_RAW\): /);
+      for (const i of declared) expect(result.steps[i].wire).toBeUndefined();
+    }
+  });
+});
+
+describe('the wire, where capture is available', () => {
+  it.skipIf(!capture.ok)('a wrong wire expectation fails the case, naming the step and what was seen', async () => {
+    const { scenario } = await import('../src/scenario/scenario.js');
+    const result = await scenario('fin-not-rst', ({ client, server }) => [
+      client.send('ab').expect('ok'),
+      server.close().expect('ok').expectWire({ from: 'server', flags: 'F' }),
+    ]).run();
+    expect(result.verdict).toBe('fail');
+    expect(result.reason).toBe('step 1 server.close: expected on the wire server sends F, saw 0 × F from server');
+    expect(result.steps[1].segments?.map((s) => `${s.from} ${s.flags}`)).toEqual(['server R.']);
   });
 });
 

@@ -1,18 +1,21 @@
-// Every TypeScript block in docs/*.md, and the README's fault-fixture section, is code a user
-// will paste into a strict TypeScript project: each compiles here as an ES module of its own
-// (top-level await, `await using`) against the built package, imported by name (`sockctl`,
-// `sockctl/testing`) through its own "exports" map, as a user's project would. Nothing is
-// written to disk: the blocks are served to the compiler from memory.
-import { readdirSync, readFileSync } from 'node:fs';
+// The TypeScript in docs/*.md (and in the README's fault-fixture section) is code a user pastes
+// into a strict project: each ```ts block is written out as its own ES module in a scratch
+// project whose node_modules links `sockctl` to this package (resolved through its "exports",
+// as from an install) and compiled with tsc --strict against the built declarations (dist/,
+// which `npm test` builds first). Top-level await and `await using` included. The scratch
+// project lives in the temporary directory: the suite also runs as a user who cannot write here.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
-const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PAGES = ['docs/wire.md', 'docs/faults.md'];
 
-function blocks(markdown: string): string[] {
-  return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```/gm)].map((m) => m[1]);
+function blocks(text: string): string[] {
+  return [...text.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
 }
 
 function readmeFaultSection(): string {
@@ -22,47 +25,43 @@ function readmeFaultSection(): string {
   return readme.slice(start, end < 0 ? undefined : end);
 }
 
-const sources: Array<[string, string]> = [
-  ...readdirSync(path.join(ROOT, 'docs'))
-    .filter((name) => name.endsWith('.md'))
-    .map((name): [string, string] => [`docs/${name}`, readFileSync(path.join(ROOT, 'docs', name), 'utf8')]),
-  ['README.md (fault fixtures)', readmeFaultSection()],
-];
-
-describe('TypeScript in the docs', () => {
-  it('every ```ts block compiles under strict TypeScript against the built package', () => {
-    const files = new Map<string, string>();
-    for (const [name, text] of sources) {
-      blocks(text).forEach((code, i) => {
-        // Inside the package, so `sockctl` resolves to itself through package.json "exports".
-        files.set(path.join(ROOT, '.docs-check', `${name.replace(/\W+/g, '-')}-${i}.mts`), `${code}\nexport {};\n`);
-      });
-    }
-    expect(files.size).toBeGreaterThan(5);
-    const options: ts.CompilerOptions = {
-      strict: true,
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.Node16,
-      moduleResolution: ts.ModuleResolutionKind.Node16,
-      lib: ['lib.es2022.d.ts', 'lib.esnext.disposable.d.ts'],
-      types: ['node'],
-      typeRoots: [path.join(ROOT, 'node_modules', '@types')],
-      noEmit: true,
-      skipLibCheck: true,
-    };
-    const host = ts.createCompilerHost(options);
-    const { getSourceFile, fileExists, readFile } = host;
-    host.fileExists = (file) => files.has(file) || fileExists.call(host, file);
-    host.readFile = (file) => files.get(file) ?? readFile.call(host, file);
-    host.getSourceFile = (file, language, ...rest) => {
-      const text = files.get(file);
-      return text === undefined ? getSourceFile.call(host, file, language, ...rest) : ts.createSourceFile(file, text, language, true);
-    };
-    const program = ts.createProgram([...files.keys()], options, host);
-    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => {
-      const where = d.file ? `${path.basename(d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : '';
-      return `${where} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-    });
-    expect(diagnostics).toEqual([]);
+/** tsc's complaints about `found`, each block compiled as its own module; '' when none. */
+function compile(found: string[]): { output: string; status: number | null } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sockctl-doc-blocks-'));
+  const modules = path.join(dir, 'node_modules');
+  mkdirSync(path.join(modules, '@types'), { recursive: true });
+  symlinkSync(ROOT, path.join(modules, 'sockctl'));
+  symlinkSync(path.join(ROOT, 'node_modules', 'vitest'), path.join(modules, 'vitest'));
+  symlinkSync(path.join(ROOT, 'node_modules', '@types', 'node'), path.join(modules, '@types', 'node'));
+  const files = found.map((code, i) => {
+    const file = path.join(dir, `block-${i + 1}.mts`);
+    // A block without imports is still a module of its own (top-level await needs one).
+    writeFileSync(file, `${code}\nexport {};\n`);
+    return file;
   });
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,esnext.disposable', '--types', 'node', '--skipLibCheck', ...files];
+  const out = spawnSync(process.execPath, [tsc, ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+  rmSync(dir, { recursive: true, force: true });
+  return { output: out.stdout + out.stderr, status: out.status };
+}
+
+describe.each(PAGES)('%s', (page) => {
+  it('has TypeScript blocks, and each compiles under strict TypeScript', () => {
+    const found = blocks(readFileSync(path.join(ROOT, page), 'utf8'));
+    expect(found.length).toBeGreaterThanOrEqual(5);
+    const { output, status } = compile(found);
+    expect(output, `tsc on ${page}`).toBe('');
+    expect(status).toBe(0);
+  }, 120_000);
+});
+
+describe("README's fault-fixture section", () => {
+  it('its TypeScript compiles under strict TypeScript', () => {
+    const found = blocks(readmeFaultSection());
+    expect(found.length).toBeGreaterThanOrEqual(1);
+    const { output, status } = compile(found);
+    expect(output, 'tsc on the README fault section').toBe('');
+    expect(status).toBe(0);
+  }, 120_000);
 });

@@ -65,6 +65,13 @@ describe('hostile input', () => {
         'native.options.setKeepAlive',
         'native.rawIo.close',
         'native.poll.wait',
+        'sockctl.Capture.open',
+        'sockctl.Capture.prototype.settle',
+        'sockctl.forge',
+        'sockctl.renderLadder',
+        'native.capture.open',
+        'native.capture.read',
+        'native.forge.send',
       ]),
     );
     // Async methods were fuzzed too: their rejections are counted above.

@@ -3,30 +3,23 @@
 // (the kernel's real timeouts and kill work). The children run the built library (dist/, which
 // `npm test` builds first) through test/fixtures/privilege-child.cjs.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { canUseNetns, netnsCommand, type ProbeResult } from '../src/index.js';
 import { NETNS_EXEC } from '../src/raw/userns.js';
+import { NOBODY, privileges } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
 const CHILD = path.join(HERE, 'fixtures', 'privilege-child.cjs');
 const CLI = path.join(ROOT, 'dist', 'cli', 'netns-cli.js');
-const NOBODY = ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--inh-caps=-all'];
 const CHILD_TIMEOUT_MS = 30_000;
 
-// Root of the initial user namespace only: inside `unshare -U`, uid 0 cannot become 65534,
-// which is not mapped there. The initial namespace maps all 2^32 - 1 ids onto themselves.
-const isRoot =
-  process.getuid?.() === 0 &&
-  readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295';
 const built = existsSync(path.join(ROOT, 'dist', 'index.js'));
-const netns = canUseNetns();
-const noRoot = isRoot ? '' : ' (skipped: switching to uid 65534 needs root of the initial user namespace)';
-const noNetns = netns.ok ? '' : ` (skipped: ${netns.reason})`;
+const { isRoot, netns, noRoot, noNetns } = privileges(canUseNetns);
 if (!isRoot) console.log('uid 65534 tests skipped: switching uid needs root of the initial user namespace');
 if (!netns.ok) console.log(`namespace tests skipped: ${netns.reason}`);
 

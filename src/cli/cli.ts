@@ -9,6 +9,7 @@ import type { RawFamily } from '../raw/raw-socket.js';
 import type { StepRecord } from '../scenario/scenario.js';
 import { readFileSync } from 'node:fs';
 import { compareRuns, renderComparison } from '../scenario/compare.js';
+import { renderLadder } from '../scenario/ladder.js';
 
 const HELP = `Usage: sockctl [options]
 
@@ -22,7 +23,11 @@ Options:
   --only <name...>   run only these cases (see --list)
   --family <4|6|both>  address family: 127.0.0.1, ::1 or both (default both)
   --trace            print every step: syscall, result, errno, TCP state of each end, time
-  --json             print the results as JSON (environment + one object per case)
+  --wire             print each case as a ladder: the segments each step put on the wire
+                     (client and server as columns, flags, relative seq/ack, length, time);
+                     needs CAP_NET_RAW (root, or run under sockctl-netns)
+  --json             print the results as JSON (environment + one object per case; each
+                     step carries the segments it put on the wire when they were captured)
   --list             list the cases and exit
   -h, --help         show this help
 
@@ -164,6 +169,20 @@ function renderTrace(run: CatalogRun): string {
   return out.join('\n');
 }
 
+function renderWire(run: CatalogRun): string {
+  const out: string[] = [];
+  for (const r of run.results) {
+    out.push(`\n${r.name} (IPv${r.family}) — ${r.title}`);
+    if (r.raw.verdict === 'skipped') {
+      out.push(`  ${verdictText(r)}`);
+      continue;
+    }
+    out.push(renderLadder(r.raw, { times: true }));
+    out.push(`  verdict: ${verdictText(r)}`);
+  }
+  return out.join('\n');
+}
+
 function renderHeader(run: CatalogRun): string {
   const env = run.environment;
   const probe = (name: string) => {
@@ -174,6 +193,8 @@ function renderHeader(run: CatalogRun): string {
     `sockctl — Linux ${env.kernel}${env.kernelVersion ? ` (${env.kernelVersion})` : ''}, Node ${env.node}, uid ${env.uid}, TCP_INFO ${env.tcpInfoLength} bytes`,
     `  ${probe('blackhole')}`,
     `  ${probe('kill')}`,
+    `  ${probe('capture')}`,
+    `  ${probe('forge')}`,
   ].join('\n');
 }
 
@@ -192,6 +213,11 @@ function renderFooter(run: CatalogRun): string {
     lines.push(`  ${code.padEnd(13)} ${shown}`);
   }
   for (const r of run.results) if (r.note && r.family === run.environment.families[0]) lines.push(`note (${r.name}): ${r.note}`);
+  const unseen = run.results.filter((r) => r.raw.wire?.skipped !== undefined);
+  if (unseen.length > 0) {
+    const names = [...new Set(unseen.map((r) => r.name))];
+    lines.push(`wire: not checked in ${names.join(', ')} (errno checked) — ${unseen[0].raw.wire?.skipped}`);
+  }
   lines.push('', `${counts.pass} passed, ${counts.fail + counts.error} failed, ${counts.skipped} skipped — ${run.results.length} runs in ${run.wallMs} ms`);
   return lines.join('\n');
 }
@@ -224,6 +250,7 @@ async function main(): Promise<void> {
         only: { type: 'string', multiple: true },
         family: { type: 'string', default: 'both' },
         trace: { type: 'boolean', default: false },
+        wire: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         list: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -277,7 +304,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
   } else {
     process.stdout.write(`${renderHeader(run)}\n\n`);
-    process.stdout.write(values.trace ? `${renderTrace(run)}\n` : `${renderTable(run)}\n`);
+    if (values.trace) process.stdout.write(`${renderTrace(run)}\n`);
+    if (values.wire) process.stdout.write(`${renderWire(run)}\n`);
+    if (!values.trace && !values.wire) process.stdout.write(`${renderTable(run)}\n`);
     process.stdout.write(`${renderFooter(run)}\n`);
   }
   const failed = run.results.some((r) => r.raw.verdict === 'fail' || r.raw.verdict === 'error');

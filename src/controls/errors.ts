@@ -72,12 +72,18 @@ export const HOW_TO_GET_CAP_NET_ADMIN =
   '`sockctl-netns -- <command>` or runInNetns() from sockctl (util-linux `unshare -Urn`, ' +
   'loopback brought up).';
 
+/** The ways to CAP_NET_RAW (raw and packet sockets), for the messages of capture and forging. */
+export const HOW_TO_GET_CAP_NET_RAW =
+  'Run as root, grant the process CAP_NET_RAW, or run it inside an unprivileged user + network ' +
+  'namespace, where the capability is held over the namespace: `sockctl-netns -- <command>` or ' +
+  'runInNetns() from sockctl (util-linux `unshare -Urn`, loopback brought up).';
+
 /** Rewrites an EPERM from the kernel into the same error with a message saying what is missing. */
-export function explainPermission(error: unknown, what: string): unknown {
+export function explainPermission(error: unknown, what: string, missing = 'CAP_NET_ADMIN'): unknown {
   const e = error as PrivilegeError;
   if (e instanceof Error && e.code === 'EPERM') {
     e.message = `${e.syscall} EPERM: ${what}`;
-    e.missing = 'CAP_NET_ADMIN';
+    e.missing = missing;
   }
   return error;
 }

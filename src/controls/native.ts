@@ -121,6 +121,49 @@ export interface NativeNetns {
   loopbackUp(): void;
 }
 
+/**
+ * Loopback capture: an AF_PACKET socket bound to `lo` whose kernel filter passes TCP between
+ * loopback addresses on the ports of the sockets given, with a receive ring the kernel copies the
+ * headers into. The capture fd is owned: poll.wait watches it, rawIo.close closes it.
+ */
+export interface NativeCapture {
+  /** Opens a capture socket whose filter passes nothing yet; throws a SystemError. */
+  open(): number;
+  /**
+   * The filter passes the local ports of `fds` (bound TCP sockets) too, one holder each;
+   * returns those ports in order. 200 distinct ports at most.
+   */
+  add(fd: number, fds: number[]): number[];
+  /** One holder less on each of `ports`; a port left without one leaves the filter. */
+  remove(fd: number, ports: number[]): void;
+  /** The ports the filter passes now. */
+  ports(fd: number): number[];
+  /**
+   * Copies the frames the kernel has filled into `buffer` and frees their slots: per frame a
+   * 16-byte little-endian header (captured bytes, wire length, seconds and nanoseconds on
+   * CLOCK_MONOTONIC) and the packet from its IP header, padded to 4 bytes. Returns the bytes
+   * written; frames that do not fit stay for the next read.
+   */
+  read(fd: number, buffer: ArrayBufferView): number;
+  /** PACKET_STATISTICS since the previous call: [packets accepted, copies dropped]. */
+  stats(fd: number): [number, number];
+  /** Opens and closes a packet socket: [errno (0 = allowed), failing step]. */
+  probe(): [number, string];
+  readonly constants: { readonly FRAME_HEADER: number; readonly SNAP_LENGTH: number; readonly MAX_PORTS: number; readonly FRAMES: number };
+}
+
+/**
+ * Forged segments through a raw IP socket, to an owned socket's own address and port, from its
+ * peer (fromFd -1) or from another owned socket's local address; loopback only.
+ */
+export interface NativeForge {
+  /** [errno (0 = sent), failing step]; refuses non-loopback ends with ERR_INVALID_ARG_VALUE. */
+  send(fd: number, fromFd: number, flags: number, seq: number, ack: number, window: number, payload: ArrayBufferView): [number, string];
+  /** Opens and closes the raw socket: [errno (0 = allowed), failing step]. */
+  probe(): [number, string];
+  readonly constants: { readonly MAX_PAYLOAD: number };
+}
+
 export interface NativeBinding {
   readonly options: NativeOptions;
   readonly tcpInfo: NativeTcpInfo;
@@ -130,6 +173,8 @@ export interface NativeBinding {
   readonly filter: NativeFilter;
   readonly diag: NativeDiag;
   readonly netns: NativeNetns;
+  readonly capture: NativeCapture;
+  readonly forge: NativeForge;
 }
 
 const packageRoot = path.join(__dirname, '..', '..');

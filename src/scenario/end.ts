@@ -4,6 +4,9 @@
  */
 import type { KeepAliveOptions } from '../controls/options.js';
 import type { TcpState } from '../controls/tcp-info.js';
+import { forgedHeader, type ForgedSegment } from '../raw/forge.js';
+import { validateObject, validateOneOf } from '../controls/validate.js';
+import * as forging from './actions/forge.js';
 import * as io from './actions/io.js';
 import * as observe from './actions/observe.js';
 import * as options from './actions/options.js';
@@ -18,8 +21,46 @@ function quote(data: string | Uint8Array): string {
 export class End {
   constructor(readonly name: EndName) {}
 
-  #step(op: string, detail: string, action: Action): Step {
-    return new Step(this.name, op, detail, action);
+  #step(op: string, detail: string, action: Action, forges = false): Step {
+    return new Step(this.name, op, detail, action, forges);
+  }
+
+  /** bind(2) to the scenario's host, port 0: a port of its own, without a peer. */
+  bind(): Step {
+    return this.#step('bind', 'port 0', forging.bind(this.name));
+  }
+
+  /**
+   * A forged RST to this end, as if from its peer: at `'next'`, the exact next sequence number
+   * this end expects (RFC 9293: the connection is reset, the owner's next call fails
+   * ECONNRESET); `'in-window'`, one past it (RFC 5961 §3: the kernel answers with a challenge
+   * ACK and the connection lives); `'outside'`, 2^31 away (dropped without an answer). Needs
+   * CAP_NET_RAW; the run captures to learn the sequence number (see {@link forge}).
+   */
+  forgeReset(place: forging.ResetPlace): Step {
+    validateOneOf(place, 'place', ['next', 'in-window', 'outside'] as const);
+    return this.#step('forgeReset', place, forging.forgeTo(this.name, undefined, forging.reset(place)), true);
+  }
+
+  /**
+   * A forged SYN to this established end, at the next expected sequence number (RFC 5961 §4:
+   * any SYN on a synchronized connection draws a challenge ACK; the connection lives).
+   */
+  forgeSyn(): Step {
+    return this.#step('forgeSyn', 'in window', forging.forgeTo(this.name, undefined, forging.syn), true);
+  }
+
+  /**
+   * A forged segment to this end with the header given, from its peer or, with `from`, from that
+   * end's socket (which must be bound: see {@link End.bind}) — e.g. to a port nobody listens on.
+   * The outcome is 'ok' once sent; the kernel's answer is on the wire (`segments`).
+   */
+  forge(segment: ForgedSegment & { from?: EndName }): Step {
+    const { from, ...header } = validateObject(segment, 'segment');
+    if (from !== undefined) validateOneOf(from, 'segment.from', ['client', 'server', 'listener'] as const);
+    forgedHeader(header as ForgedSegment, 'segment');
+    const detail = `${header.flags}${from ? ` from ${from}` : ''}`;
+    return this.#step('forge', detail, forging.forgeTo(this.name, from, () => header as ForgedSegment), true);
   }
 
   /** connect(2) to the scenario's listener (or its closed port); waits up to `timeout` ms. */

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { catalog, BLACKHOLE, KILL, type CatalogCase } from './catalog/index.js';
-import { invalidArgType, invalidArgValue, validateFunction, validateObject } from '../controls/validate.js';
+import { catalog, BLACKHOLE, CAPTURE, FORGE, KILL, type CatalogCase } from './catalog/index.js';
+import { invalidArgType, invalidArgValue, validateBoolean, validateFunction, validateObject } from '../controls/validate.js';
 import type { RawFamily } from '../raw/raw-socket.js';
 import type { ScenarioResult } from './scenario.js';
 import type { NodeView } from './node-view.js';
@@ -46,6 +46,11 @@ export interface CatalogRun {
 export interface CatalogOptions {
   only?: string[];
   families?: RawFamily[];
+  /**
+   * Capture each case's segments (listed under its steps) and check its wire expectations.
+   * Default true; where capture is not available the cases run without it and say why.
+   */
+  wire?: boolean;
   /** Called as each case finishes (for progress display). */
   onProgress?(done: number, total: number, running: string[]): void;
 }
@@ -101,15 +106,15 @@ export async function describeEnvironment(families: RawFamily[]): Promise<Enviro
     uid: process.getuid?.(),
     capabilities: effectiveCapabilities(),
     tcpInfoLength: await tcpInfoLength(),
-    probes: { blackhole: BLACKHOLE.probe(), kill: KILL.probe() },
+    probes: { blackhole: BLACKHOLE.probe(), kill: KILL.probe(), capture: CAPTURE.probe(), forge: FORGE.probe() },
     families,
   };
 }
 
-async function runOne(c: CatalogCase, family: RawFamily): Promise<CaseRun> {
+async function runOne(c: CatalogCase, family: RawFamily, wire: boolean): Promise<CaseRun> {
   // Both views at once: a case's timers then overlap with its own Node view's.
   const [raw, node] = await Promise.all([
-    c.run(family).catch(
+    c.run(family, { wire }).catch(
       (error: Error): ScenarioResult => ({
         name: c.name,
         family,
@@ -142,6 +147,7 @@ export async function runCatalog(options: CatalogOptions = {}): Promise<CatalogR
     throw invalidArgValue('options.families', 'a non-empty array of 4 and 6', families);
   }
   if (options.onProgress !== undefined) validateFunction(options.onProgress, 'options.onProgress');
+  const wire = validateBoolean(options.wire, 'options.wire', true);
   const cases = selectCases(options.only);
   const started = performance.now();
   const environment = await describeEnvironment(families);
@@ -154,7 +160,7 @@ export async function runCatalog(options: CatalogOptions = {}): Promise<CatalogR
       // Start the jobs one loop turn apart: their synchronous set-up (sockets, connects) then
       // never adds up into one long stall of the event loop.
       for (let turn = 0; turn < index; turn++) await new Promise((resolve) => setImmediate(resolve));
-      const result = await runOne(c, family);
+      const result = await runOne(c, family, wire);
       running.delete(label);
       done++;
       options.onProgress?.(done, jobs.length, [...running]);

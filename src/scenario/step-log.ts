@@ -68,6 +68,15 @@ export class StepLog {
     } else if (mismatch) {
       verdict = 'fail';
       reason = `step ${mismatch.index} ${mismatch.end}.${mismatch.op}: expected ${mismatch.expected}, kernel gave ${mismatch.outcome}`;
+    } else {
+      // Then the wire: a step whose segments differ from what it declared fails the case too.
+      for (const s of this.steps) {
+        const check = s.wire?.find((c) => !c.ok);
+        if (check === undefined) continue;
+        verdict = 'fail';
+        reason = `step ${s.index} ${s.end}.${s.op}: expected on the wire ${check.expects}, saw ${check.seen}`;
+        break;
+      }
     }
     return {
       name,

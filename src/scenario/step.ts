@@ -1,6 +1,7 @@
 /** A step of a scenario: which end, which operation, and the action that makes the syscall. */
 import type { RawResult, RawSocket } from '../raw/raw-socket.js';
-import type { Context, EndName, Outcome, StepOutput } from './types.js';
+import type { Context, EndName, Outcome, StepOutput, WireExpectation } from './types.js';
+import { validateWireExpectation } from './wire.js';
 
 /** What a step does when it runs; `step` gives it its own expectation (timeWait waits for it). */
 export type Action = (ctx: Context, step: Step) => Promise<StepOutput> | StepOutput;
@@ -8,12 +9,16 @@ export type Action = (ctx: Context, step: Step) => Promise<StepOutput> | StepOut
 /** A step of a scenario; `.expect()` declares what Linux should answer. */
 export class Step {
   expected: Outcome | undefined;
+  /** What the step expects on the wire, checked on the capture after the last step. */
+  readonly wire: WireExpectation[] = [];
 
   constructor(
     readonly end: EndName,
     readonly op: string,
     readonly detail: string,
     readonly action: Action,
+    /** The step sends a forged segment: the run needs capture and a raw socket. */
+    readonly forges = false,
   ) {}
 
   /**
@@ -22,6 +27,18 @@ export class Step {
    */
   expect(outcome: Outcome | number): this {
     this.expected = String(outcome);
+    return this;
+  }
+
+  /**
+   * Declares what should appear on the wire from this step on (or in this step alone, with
+   * `scope: 'step'`): `{ from: 'server', flags: 'R' }` — the server sends an RST;
+   * `{ from: 'server', flags: 'F', count: 0 }` — and no FIN. Checked when the run captures;
+   * where capture is not available the check is skipped with the reason (`wire.skipped`), and
+   * the errno expectations still decide the verdict.
+   */
+  expectWire(expectation: WireExpectation): this {
+    this.wire.push(validateWireExpectation(expectation, 'expectation'));
     return this;
   }
 }

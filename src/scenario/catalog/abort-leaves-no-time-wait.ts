@@ -3,7 +3,7 @@ import { fromScenario } from './case.js';
 
 export const abortLeavesNoTimeWait = fromScenario(
   scenario('abort-leaves-no-time-wait', ({ client, server, listener }) => [
-    server.abort().expect('ok'),
+    server.abort().expect('ok').expectWire({ from: 'server', flags: 'R' }),
     client.recv(1).expect('ECONNRESET'),
     client.close().expect('ok'),
     listener.timeWait().expect(0),

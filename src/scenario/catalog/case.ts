@@ -8,7 +8,7 @@ import { canBlackhole } from '../../raw/blackhole.js';
 import { canKill } from '../../raw/kill.js';
 import type { RawFamily } from '../../raw/raw-socket.js';
 import type { NodeView } from '../node-view.js';
-import type { Scenario } from '../scenario.js';
+import { CAPTURE, FORGE, type Scenario, type ScenarioEnds, type Step } from '../scenario.js';
 import type { Requirement, ScenarioResult } from '../types.js';
 
 export interface CatalogCase {
@@ -23,23 +23,40 @@ export interface CatalogCase {
   note?: string;
   /** Sum of the kernel timers the raw view waits on, ms (0 when it waits on none). */
   timersMs: number;
-  /** The raw view. */
-  run(family: RawFamily): Promise<ScenarioResult>;
+  /** The raw view; `wire` as in {@link RunOptions.wire} (hand-written cases do not capture). */
+  run(family: RawFamily, options?: { wire?: boolean }): Promise<ScenarioResult>;
   /** The Node view, when the case has one. */
   node?(family: RawFamily): Promise<NodeView>;
   /** Requirements probed before the case runs. */
   requires: Requirement[];
+  /** The steps as declared, for cases that are a scenario (see {@link Scenario.describe}). */
+  describe?(): ReturnType<Scenario['describe']>;
 }
 
 export const BLACKHOLE: Requirement = { name: 'blackhole (CAP_NET_ADMIN)', probe: canBlackhole };
 export const KILL: Requirement = { name: 'kill (CAP_NET_ADMIN, INET_DIAG_DESTROY)', probe: canKill };
+export { CAPTURE, FORGE };
+
+/**
+ * The steps that show a connection survived a forged segment: nothing to read (no reset is
+ * pending), and data still flows from the client to the server.
+ */
+export function connectionLives({ client, server }: ScenarioEnds): Step[] {
+  return [server.recv(1, { timeout: 0 }).expect('EAGAIN'), client.send('ab').expect('ok'), server.recv(2).expect('ok')];
+}
+
+/** Whether a scenario forges segments (and so needs capture and a raw socket to run at all). */
+function forges(s: Scenario): boolean {
+  return s.describe().some((step) => step.forges);
+}
 
 /** A case whose raw view is a scenario: its name and requirements come from the scenario. */
 export function fromScenario(
   s: Scenario,
   fields: Omit<CatalogCase, 'name' | 'run' | 'requires'> & { requires?: Requirement[] },
 ): CatalogCase {
-  return { name: s.name, requires: s.options.requires ?? [], ...fields, run: (family) => s.run({ family }) };
+  const requires = [...(s.options.requires ?? []), ...(forges(s) ? [CAPTURE, FORGE] : [])];
+  return { name: s.name, requires, ...fields, run: (family, options = {}) => s.run({ ...options, family }), describe: () => s.describe() };
 }
 
 /** The reason the first unmet requirement gives, or undefined when all are met. */

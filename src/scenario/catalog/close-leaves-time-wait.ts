@@ -3,9 +3,15 @@ import { fromScenario } from './case.js';
 
 export const closeLeavesTimeWait = fromScenario(
   scenario('close-leaves-time-wait', ({ client, server, listener }) => [
-    server.close().expect('ok'), // server closes first: it is the one that waits
+    // The server closes first: it is the one that waits. Its FIN goes out at once; the client's
+    // kernel holds the ACK back (delayed ACK) and sends it with its own FIN below.
+    server.close().expect('ok').expectWire({ from: 'server', flags: 'F', count: 1, scope: 'step' }),
     client.recv(1).expect('EOF'),
-    client.close().expect('ok'),
+    client
+      .close()
+      .expect('ok')
+      .expectWire({ from: 'client', flags: 'F.', count: 1, scope: 'step' })
+      .expectWire({ from: 'server', flags: '.', exact: true, count: 1, scope: 'step' }),
     listener.timeWait().expect(1),
   ]),
   {

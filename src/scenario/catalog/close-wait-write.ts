@@ -6,7 +6,8 @@ export const closeWaitWrite = fromScenario(
   scenario('close-wait-write', ({ client, server }) => [
     server.close().expect('ok'), // FIN: nothing was unread
     client.waitState('CLOSE_WAIT').expect('ok'),
-    client.send('x').expect('ok'), // succeeds: the peer's kernel answers it with RST
+    // Succeeds: the peer's kernel answers it with RST.
+    client.send('x').expect('ok').expectWire({ from: 'server', flags: 'R' }),
     client.waitState('CLOSE').expect('ok'),
     client.recv(1).expect('EOF'), // not ECONNRESET: the FIN came first
     client.send('y').expect('EPIPE'),

@@ -5,10 +5,16 @@
  */
 import { abortLeavesNoTimeWait } from './abort-leaves-no-time-wait.js';
 import type { CatalogCase } from './case.js';
+import { challengeAckRateLimit } from './challenge-ack-rate-limit.js';
 import { closeLeavesTimeWait } from './close-leaves-time-wait.js';
 import { closeWaitWrite } from './close-wait-write.js';
 import { connectRefused } from './connect-refused.js';
 import { connectSilentListener } from './connect-silent-listener.js';
+import { forgedRstInWindow } from './forged-rst-in-window.js';
+import { forgedRstNext } from './forged-rst-next.js';
+import { forgedRstOutsideWindow } from './forged-rst-outside-window.js';
+import { forgedSegmentClosedPort } from './forged-segment-closed-port.js';
+import { forgedSynEstablished } from './forged-syn-established.js';
 import { halfClose } from './half-close.js';
 import { httpResetMidRequest } from './http-reset-mid-request.js';
 import { httpResponseResetMidBody } from './http-response-reset-mid-body.js';
@@ -23,7 +29,7 @@ import { unreadDataClose } from './unread-data-close.js';
 import { userTimeoutSilentPeer } from './user-timeout-silent-peer.js';
 import { writeAfterReset } from './write-after-reset.js';
 
-export { BLACKHOLE, KILL, type CatalogCase } from './case.js';
+export { BLACKHOLE, CAPTURE, FORGE, KILL, type CatalogCase } from './case.js';
 
 /** Every case, in catalog order. */
 export const catalog: CatalogCase[] = [
@@ -45,6 +51,12 @@ export const catalog: CatalogCase[] = [
   peerReturnsAfterTimeout,
   httpResetMidRequest,
   httpResponseResetMidBody,
+  forgedRstNext,
+  forgedRstInWindow,
+  forgedRstOutsideWindow,
+  forgedSynEstablished,
+  challengeAckRateLimit,
+  forgedSegmentClosedPort,
 ];
 
 /** Errno values the seeds name, with the case that shows each (EPROTO: none on Linux). */

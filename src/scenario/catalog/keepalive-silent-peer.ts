@@ -10,7 +10,13 @@ export const keepaliveSilentPeer = fromScenario(
     ({ client, server }) => [
       server.blackhole().expect('ok'),
       client.keepalive({ idle: 1000, interval: 1000, count: 2 }).expect('ok'),
-      client.waitState('CLOSE', 8000).expect('ok'),
+      client
+        .waitState('CLOSE', 8000)
+        .expect('ok')
+        // Two probes (pure ACKs, one below the next byte), one interval apart; then the
+        // kernel gives up and resets (tcp_keepalive_timer sends an active reset).
+        .expectWire({ from: 'client', flags: '.', exact: true, data: false, count: 2, spacingMs: { min: 800, max: 1500 } })
+        .expectWire({ from: 'client', flags: 'R', count: 1 }),
       client.recv(1).expect('ETIMEDOUT'),
     ],
     { requires: [BLACKHOLE] },

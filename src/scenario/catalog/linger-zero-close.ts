@@ -4,7 +4,7 @@ import { fromScenario } from './case.js';
 
 export const lingerZeroClose = fromScenario(
   scenario('linger-zero-close', ({ client, server }) => [
-    server.abort().expect('ok'),
+    server.abort().expect('ok').expectWire({ from: 'server', flags: 'R' }).expectWire({ from: 'server', flags: 'F', count: 0 }),
     client.recv(1).expect('ECONNRESET'),
     client.recv(1).expect('EOF'),
   ]),

@@ -8,7 +8,8 @@ export const peerReturnsAfterTimeout = fromScenario(
     (ends) => [
       ...timeOutAgainstSilentServer(ends),
       ends.server.unblackhole().expect('ok'),
-      ends.server.send('late').expect('ok'), // the client's kernel no longer knows the connection
+      // The client's kernel no longer knows the connection: it answers with RST.
+      ends.server.send('late').expect('ok').expectWire({ from: 'client', flags: 'R' }),
       ends.server.recv(1).expect('ECONNRESET'),
     ],
     { requires: [BLACKHOLE] },

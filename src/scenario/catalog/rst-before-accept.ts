@@ -11,7 +11,7 @@ export const rstBeforeAccept = fromScenario(
     'rst-before-accept',
     ({ client, server }) => [
       client.connect().expect('ok'),
-      client.abort().expect('ok'),
+      client.abort().expect('ok').expectWire({ from: 'client', flags: 'R' }),
       server.accept().expect('ok'), // Linux hands over the dead connection
       server.recv(1).expect('ECONNRESET'),
     ],

@@ -6,7 +6,11 @@ export const unreadDataClose = fromScenario(
   scenario('unread-data-close', ({ client, server }) => [
     client.send('ab').expect('ok'),
     server.recv(1).expect('ok'),
-    server.close().expect('ok'), // 1 byte unread: RST instead of FIN
+    server
+      .close()
+      .expect('ok') // 1 byte unread: RST instead of FIN
+      .expectWire({ from: 'server', flags: 'R' })
+      .expectWire({ from: 'server', flags: 'F', count: 0 }),
     client.recv(1).expect('ECONNRESET'),
     client.send('x').expect('EPIPE'),
     client.recv(1).expect('EOF'),

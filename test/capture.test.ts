@@ -1,0 +1,220 @@
+// Capture on the loopback (src/raw/capture.ts, native/capture.cc): what the kernel's filter lets
+// through, once per segment, with times inside the syscalls that sent them; its bounds; and its
+// refusals. Privileged parts run where CAP_NET_RAW is held (root, or the namespace tests in
+// test/wire-privilege.test.ts), and are skipped with the probe's reason elsewhere.
+import net from 'node:net';
+import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { describe, expect, it } from 'vitest';
+import { Capture, canCapture } from '../src/raw/capture.js';
+import { fdOf } from '../src/controls/handle.js';
+import { native } from '../src/controls/native.js';
+import { RawSocket } from '../src/raw/raw-socket.js';
+import { wireSegments } from '../src/raw/wire.js';
+import { HOSTS } from './helpers.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const probe = canCapture();
+const skipReason = probe.ok ? '' : ` (skipped: ${probe.code}: ${probe.reason})`;
+if (!probe.ok) console.log(`capture tests skipped: ${probe.code}: ${probe.reason}`);
+
+async function connection(host: string) {
+  const listened = await RawSocket.listen({ host });
+  if (!listened.ok) throw new Error(listened.code);
+  return listened.socket;
+}
+
+async function connectTo(listener: RawSocket) {
+  const { address, port } = listener.localAddress!;
+  const connected = await RawSocket.connect({ host: address, port });
+  if (!connected.ok) throw new Error(connected.code);
+  const accepted = await listener.accept();
+  if (!accepted.ok) throw new Error(accepted.code);
+  return { client: connected.socket, server: accepted.socket };
+}
+
+describe.skipIf(!probe.ok).each(HOSTS)(`capture on %s${skipReason}`, (host) => {
+  it('sees each segment of its own connection once, in order, inside the syscall that sent it', async () => {
+    const listener = await connection(host);
+    const capture = Capture.open(listener);
+    try {
+      const { client, server } = await connectTo(listener);
+      const before = performance.now();
+      await client.send('ab');
+      const after = performance.now();
+      await capture.settle();
+      const port = listener.localAddress!.port;
+      const segments = wireSegments(capture.segments, (end) => (end.port === port ? 'server' : 'client'), 0);
+      expect(segments.map((s) => `${s.from} ${s.flags} ${s.seq}${s.length ? ` len ${s.length}` : ''}`)).toEqual([
+        'client S 0',
+        'server S. 0',
+        'client . 1',
+        'client P. 1 len 2',
+        'server . 1',
+      ]);
+      // Kernel receive times on performance.now()'s clock: the data segment arrived during send().
+      const data = capture.segments.find((s) => s.length === 2)!;
+      expect(data.at).toBeGreaterThanOrEqual(before);
+      expect(data.at).toBeLessThanOrEqual(after);
+      expect(capture.segments.every((s) => s.family === (host === '::1' ? 6 : 4))).toBe(true);
+      expect(capture.dropped).toBe(0);
+      for (const s of [client, server]) s.close();
+    } finally {
+      capture.close();
+      listener.close();
+    }
+  });
+
+  it('sees nothing of connections on other ports, until add() names them', async () => {
+    const mine = await connection(host);
+    const other = await connection(host);
+    const capture = Capture.open(mine);
+    const a = await connectTo(other);
+    await a.client.send('x');
+    await capture.settle();
+    expect(capture.segments).toEqual([]);
+    capture.add(other);
+    await a.client.send('y');
+    await capture.settle();
+    expect(capture.segments.map((s) => s.length)).toEqual([1, 0]);
+    for (const s of [a.client, a.server, mine, other]) s.close();
+    capture.close();
+  });
+
+  it('captures a net.Server and its connections too (only their ports are read)', async () => {
+    const server = net.createServer((socket) => socket.end('hi'));
+    server.listen(0, host);
+    await once(server, 'listening');
+    const capture = Capture.open(server);
+    const client = net.connect((server.address() as net.AddressInfo).port, host);
+    client.resume();
+    await once(client, 'end');
+    client.end();
+    await capture.settle();
+    expect(capture.segments.map((s) => s.flags).slice(0, 3)).toEqual(['S', 'S.', '.']);
+    expect(capture.segments.some((s) => s.length === 2)).toBe(true);
+    capture.close();
+    server.close();
+  });
+});
+
+describe.skipIf(!probe.ok)(`capture bounds and ownership${skipReason}`, () => {
+  it('stops by itself at maxSegments and at maxMs, keeping what it saw', async () => {
+    const listener = await connection('127.0.0.1');
+    const bySegments = Capture.open(listener, { maxSegments: 2 });
+    const byTime = Capture.open(listener, { maxMs: 50 });
+    const { client, server } = await connectTo(listener);
+    expect(bySegments.segments).toHaveLength(2);
+    expect(bySegments.stopped).toBe('segments');
+    expect(bySegments.closed).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(byTime.stopped).toBe('time');
+    expect(byTime.closed).toBe(true);
+    expect(byTime.segments).toHaveLength(3);
+    for (const s of [client, server, listener]) s.close();
+  });
+
+  it('shares one owned packet socket, closed 200 ms after the last capture closes', async () => {
+    const listener = await connection('127.0.0.1');
+    await sleep(300); // a capture of an earlier test may still hold it
+    const owned = native.rawIo.ownedCount();
+    const first = Capture.open(listener);
+    const second = Capture.open(listener);
+    expect(native.rawIo.ownedCount()).toBe(owned + 1);
+    first.close();
+    first.close();
+    second.close();
+    expect(native.rawIo.ownedCount()).toBe(owned + 1);
+    await sleep(300);
+    expect(native.rawIo.ownedCount()).toBe(owned);
+    expect(() => first.add(listener)).toThrow(expect.objectContaining({ code: 'ERR_SOCKCTL_CAPTURE_CLOSED' }));
+    listener.close();
+  });
+
+  it('two captures on one port both see its segments; each only since it opened', async () => {
+    const listener = await connection('127.0.0.1');
+    const early = Capture.open(listener);
+    const a = await connectTo(listener);
+    const late = Capture.open(listener);
+    await a.client.send('x');
+    await early.settle();
+    expect(early.segments.map((s) => s.flags)).toEqual(['S', 'S.', '.', 'P.', '.']);
+    expect(late.segments.map((s) => s.flags)).toEqual(['P.', '.']);
+    for (const s of [a.client, a.server, listener]) s.close();
+    early.close();
+    late.close();
+  });
+
+  it('the addon filters on ports of bound TCP sockets only, counts holders, and reads only its own captures', async () => {
+    const listener = await connection('127.0.0.1');
+    const unbound = RawSocket.create(4);
+    const fd = native.capture.open();
+    try {
+      expect(native.capture.ports(fd)).toEqual([]);
+      // Empty, stdin, a closed number, not a number, negative, a TCP socket not bound yet.
+      for (const fds of [[], [0], [2 ** 31 - 1], ['3'], [-1], [fdOf(unbound)]]) {
+        expect(() => native.capture.add(fd, fds as number[])).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_/) }));
+      }
+      const port = listener.localAddress!.port;
+      expect(native.capture.add(fd, [fdOf(listener), fdOf(listener)])).toEqual([port, port]);
+      native.capture.remove(fd, [port]);
+      expect(native.capture.ports(fd)).toEqual([port]);
+      native.capture.remove(fd, [port]);
+      expect(native.capture.ports(fd)).toEqual([]);
+      expect(() => native.capture.remove(fd, [port])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      expect(() => native.capture.remove(fd, [0])).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => native.capture.read(fdOf(listener), new Uint8Array(64))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    } finally {
+      native.rawIo.close(fd);
+      unbound.close();
+      listener.close();
+    }
+  });
+});
+
+describe.skipIf(!probe.ok)(`the filter's bound: 200 ports${skipReason}`, () => {
+  it('passes the 1st and the 200th port of a full list, refuses a 201st', async () => {
+    const listeners = await Promise.all(Array.from({ length: 201 }, () => connection('127.0.0.1')));
+    const capture = Capture.open(listeners.slice(0, 200));
+    try {
+      for (const listener of [listeners[0], listeners[199], listeners[200]]) {
+        const a = await connectTo(listener);
+        a.client.close();
+        a.server.close();
+      }
+      await capture.settle();
+      const ports = new Set(capture.segments.map((s) => s.destination.port));
+      expect(ports.has(listeners[0].localAddress!.port)).toBe(true);
+      expect(ports.has(listeners[199].localAddress!.port)).toBe(true);
+      expect(ports.has(listeners[200].localAddress!.port)).toBe(false);
+      expect(() => capture.add(listeners[200])).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    } finally {
+      capture.close();
+      listeners.forEach((l) => l.close());
+    }
+  });
+});
+
+describe('Capture.open refuses what is not a socket', () => {
+  it.each([[undefined], [null], [3], [[]], [{}]])('%j', (value) => {
+    expect(() => Capture.open(value as never)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_/) }));
+  });
+
+  it('and bad options', async () => {
+    const listener = await connection('127.0.0.1');
+    expect(() => Capture.open(listener, { maxSegments: 0 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => Capture.open(listener, { maxMs: -1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => Capture.open(listener, null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    listener.close();
+  });
+});
+
+describe.skipIf(probe.ok)('without CAP_NET_RAW', () => {
+  it('the probe says what is missing, and open() throws the kernel\'s EPERM with it', async () => {
+    expect(probe).toMatchObject({ ok: false, code: 'EPERM', reason: expect.stringContaining('CAP_NET_RAW') });
+    const listener = await connection('127.0.0.1');
+    expect(() => Capture.open(listener)).toThrow(expect.objectContaining({ code: 'EPERM', errno: -1, syscall: 'socket', option: 'AF_PACKET', missing: 'CAP_NET_RAW' }));
+    listener.close();
+  });
+});

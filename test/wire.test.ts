@@ -1,0 +1,151 @@
+// Relating captured segments (src/raw/wire.ts), placing them under steps and checking wire
+// expectations (src/scenario/wire.ts), and drawing ladders (src/scenario/ladder.ts): pure
+// functions, fed with segments as the capture decodes them.
+import { describe, expect, it } from 'vitest';
+import type { CapturedSegment } from '../src/raw/segment.js';
+import { segmentLabel, wireSegments, type WireSegment } from '../src/raw/wire.js';
+import { renderLadder } from '../src/scenario/ladder.js';
+import { scenario } from '../src/scenario/scenario.js';
+import { checkExpectation, describeExpectation, placeSegments, validateWireExpectation } from '../src/scenario/wire.js';
+
+const C = { address: '127.0.0.1', port: 40000 };
+const S = { address: '127.0.0.1', port: 80 };
+
+function seg(from: typeof C, to: typeof C, flagBits: number, seq: number, ack: number, o: Partial<CapturedSegment> = {}): CapturedSegment {
+  const letters = ['F', 'S', 'R', 'P', '.'].filter((_, i) => flagBits & (1 << i)).join('');
+  return { at: 100, family: 4, source: from, destination: to, seq, ack, flags: letters, flagBits, window: 100, length: 0, options: {}, ...o };
+}
+
+const name = (end: { port: number }) => (end.port === 80 ? 'server' : 'client');
+
+describe('wireSegments', () => {
+  it('numbers each side from its SYN, acks from the other side, and scales windows once both SYNs offered it', () => {
+    const handshake = [
+      seg(C, S, 0x02, 0xfffffff0, 0, { options: { windowScale: 7 }, window: 65495, at: 100 }),
+      seg(S, C, 0x12, 5000, 0xfffffff1, { options: { windowScale: 2 }, window: 65483, at: 100.5 }),
+      seg(C, S, 0x10, 0xfffffff1, 5001, { window: 512, at: 101 }),
+      // Data across the wrap of the sequence space: relative numbers stay small.
+      seg(C, S, 0x18, 0xfffffff1, 5001, { length: 20, window: 512, at: 102 }),
+      seg(S, C, 0x10, 5001, 0x5, { window: 300, at: 102.25, forged: true }),
+    ];
+    expect(wireSegments(handshake, name, 100)).toEqual([
+      { from: 'client', to: 'server', flags: 'S', seq: 0, length: 0, window: 65495, atMs: 0 },
+      { from: 'server', to: 'client', flags: 'S.', seq: 0, ack: 1, length: 0, window: 65483, atMs: 0.5 },
+      { from: 'client', to: 'server', flags: '.', seq: 1, ack: 1, length: 0, window: 512 * 128, atMs: 1 },
+      { from: 'client', to: 'server', flags: 'P.', seq: 1, ack: 1, length: 20, window: 512 * 128, atMs: 2 },
+      { from: 'server', to: 'client', flags: '.', seq: 1, ack: 21, length: 0, window: 300 * 4, atMs: 2.25, forged: true },
+    ]);
+  });
+
+  it('without the SYNs: numbers from the first segment seen, windows unscaled; unnamed ends left out', () => {
+    const out = wireSegments([seg(C, S, 0x18, 700, 900, { length: 2 }), seg(S, C, 0x14, 900, 702)], name, 100);
+    expect(out.map((s) => segmentLabel(s))).toEqual(['P. 0:2 ack 0 len 2', 'R. 0 ack 2']);
+    expect(wireSegments([seg(C, S, 0x10, 1, 1)], () => undefined, 0)).toEqual([]);
+  });
+});
+
+describe('segmentLabel', () => {
+  it('shows flags, the sequence range of data, ack, length and, when asked, the window', () => {
+    const s: WireSegment = { from: 'client', to: 'server', flags: 'P.', seq: 1, ack: 1, length: 2, window: 65536, atMs: 0 };
+    expect(segmentLabel(s)).toBe('P. 1:3 ack 1 len 2');
+    expect(segmentLabel(s, { window: true })).toBe('P. 1:3 ack 1 len 2 win 65536');
+    expect(segmentLabel({ ...s, flags: 'R', length: 0, ack: undefined, forged: true })).toBe('R 1 (forged)');
+  });
+});
+
+const w = (from: string, flags: string, atMs: number, o: Partial<WireSegment> = {}): WireSegment => ({ from, to: from === 'client' ? 'server' : 'client', flags, seq: 0, length: 0, window: 0, atMs, ...o });
+
+describe('placeSegments', () => {
+  it('puts each segment under the last step started at or before it; earlier ones are the setup', () => {
+    const segments = [w('client', 'S', 1), w('client', 'P.', 10), w('server', 'R.', 20), w('server', '.', 35)];
+    const { setup, perStep } = placeSegments(segments, [5, 20, 30]);
+    expect(setup.map((s) => s.flags)).toEqual(['S']);
+    expect(perStep.map((list) => list.map((s) => s.flags))).toEqual([['P.'], ['R.'], ['.']]);
+  });
+});
+
+describe('checkExpectation', () => {
+  const perStep = [[w('server', 'R.', 1)], [w('client', '.', 1000), w('client', '.', 2010), w('client', 'R.', 3020)], []];
+
+  it('counts from the step on by default, or in the step alone', () => {
+    expect(checkExpectation({ from: 'server', flags: 'R' }, 0, perStep)).toEqual({ expects: 'server sends R', seen: '1 × R. from server', ok: true });
+    expect(checkExpectation({ from: 'server', flags: 'R' }, 1, perStep).ok).toBe(false);
+    expect(checkExpectation({ from: 'server', flags: 'F', count: 0 }, 0, perStep).ok).toBe(true);
+    expect(checkExpectation({ from: 'client', flags: '.', count: 3, scope: 'step' }, 1, perStep).ok).toBe(true);
+    expect(checkExpectation({ from: 'client', flags: '.', exact: true, count: 2, scope: 'step' }, 1, perStep).ok).toBe(true);
+  });
+
+  it('checks spacing and backoff between matches', () => {
+    const probes = { from: 'client' as const, flags: '.', exact: true };
+    expect(checkExpectation({ ...probes, spacingMs: { min: 900, max: 1100 } }, 1, perStep)).toMatchObject({ ok: true, seen: '2 × . from client, gaps 1010 ms' });
+    expect(checkExpectation({ ...probes, spacingMs: { max: 500 } }, 1, perStep).ok).toBe(false);
+    const retransmits = [[0, 200, 400, 800, 1600].map((t) => w('client', 'P.', t, { length: 1 }))];
+    expect(checkExpectation({ from: 'client', flags: '.', data: true, backoff: true }, 0, retransmits).ok).toBe(true);
+    const backoff = (times: number[]) =>
+      checkExpectation({ from: 'client', flags: '.', data: true, backoff: true }, 0, [times.map((t) => w('client', 'P.', t, { length: 1 }))]).ok;
+    expect(backoff([0, 200, 400, 600])).toBe(false); // steady: no backoff
+    expect(backoff([0, 200, 600, 800])).toBe(false); // an RTO gap that shrinks
+    expect(backoff([0, 200])).toBe(false); // one retransmission shows nothing
+    // Measured on an emulated arm64: the user timeout fired before the third retransmission;
+    // the tail-loss probe came late (a slow machine's RTT) and the first RTO gap was shorter.
+    expect(backoff([0, 206, 416])).toBe(true);
+    expect(backoff([0, 239, 453, 886])).toBe(true);
+    expect(backoff([0, 275, 478, 886])).toBe(true);
+  });
+
+  it('never counts forged segments as an end\'s own', () => {
+    expect(checkExpectation({ from: 'client', flags: 'R' }, 0, [[w('client', 'R', 1, { forged: true })]]).ok).toBe(false);
+  });
+
+  it('says what it expects in words', () => {
+    expect(describeExpectation({ from: 'client', flags: '.', exact: true, data: false, count: 2, spacingMs: { min: 800, max: 1500 } })).toBe(
+      'client sends 2 × exactly . (no data) 800–1500 ms apart',
+    );
+    expect(describeExpectation({ from: 'client', flags: '.', data: true, count: { min: 3 }, backoff: true })).toBe('client sends ≥ 3 × . with data backing off');
+  });
+});
+
+describe('wire expectations refuse bad input with coded errors', () => {
+  it.each([
+    [null, 'ERR_INVALID_ARG_TYPE'],
+    [{ from: 'peer', flags: 'R' }, 'ERR_INVALID_ARG_VALUE'],
+    [{ from: 'server', flags: 4 }, 'ERR_INVALID_ARG_TYPE'],
+    [{ from: 'server', flags: 'X' }, 'ERR_INVALID_ARG_VALUE'],
+    [{ from: 'server', flags: '' }, 'ERR_INVALID_ARG_VALUE'],
+    [{ from: 'server', flags: 'R', count: -1 }, 'ERR_OUT_OF_RANGE'],
+    [{ from: 'server', flags: 'R', count: { min: 3, max: 1 } }, 'ERR_OUT_OF_RANGE'],
+    [{ from: 'server', flags: 'R', scope: 'all' }, 'ERR_INVALID_ARG_VALUE'],
+    [{ from: 'server', flags: 'R', backoff: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
+  ])('%j → %s', (value, code) => {
+    expect(() => validateWireExpectation(value as never, 'e')).toThrow(expect.objectContaining({ code }));
+    expect(() => scenario('x', ({ server }) => [server.close().expectWire(value as never)]).describe()).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('forge steps check their arguments when declared', () => {
+    expect(() => scenario('x', ({ server }) => [server.forgeReset('middle' as never)]).describe()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => scenario('x', ({ server }) => [server.forge({ flags: 'R', seq: -1 })]).describe()).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => scenario('x', ({ server }) => [server.forge({ flags: 'Q', seq: 1 })]).describe()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => scenario('x', ({ server }) => [server.forge({ flags: 'R', seq: 1, data: 'x'.repeat(1025) })]).describe()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+  });
+});
+
+describe('renderLadder', () => {
+  it('draws the client on the left, the server on the right, each arrow under its step', () => {
+    const text = renderLadder({
+      wire: { setup: [w('client', 'S', 0)] },
+      steps: [
+        { index: 0, end: 'server', op: 'close', detail: '', outcome: 'ok', expected: 'ok', segments: [w('server', 'R.', 1, { seq: 1, ack: 3 })], wire: [{ expects: 'server sends R', seen: '', ok: true }] },
+        { index: 1, end: 'client', op: 'recv', detail: '1 byte', outcome: 'EOF', expected: 'ECONNRESET', segments: [] },
+      ],
+    });
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^\s+client\s+server$/);
+    expect(lines).toContain('  setup');
+    expect(lines.find((l) => l.includes(' S 0 '))).toMatch(/│─+ S 0 ─+▶│$/);
+    expect(lines).toContain('  0 server.close → ok ✓');
+    expect(lines.find((l) => l.includes('R. 1 ack 3'))).toMatch(/│◀─+ R\. 1 ack 3 ─+│$/);
+    expect(lines).toContain('              ✓ wire: server sends R');
+    expect(lines).toContain('  1 client.recv 1 byte → EOF ✗ expected ECONNRESET');
+    expect(renderLadder({ wire: { setup: [], skipped: 'needs capture' }, steps: [] })).toContain('(not captured: needs capture)');
+  });
+});
