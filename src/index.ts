@@ -85,11 +85,30 @@ export type { NodeView } from './scenario/node-view.js';
 export import faultServer = serverModule.faultServer;
 export import FaultServer = serverModule.FaultServer;
 export type { FaultServerOptions } from './faults/server.js';
+export type { FailFirst } from './faults/fail-first.js';
+export type { FixtureError } from './faults/common.js';
 export import faultClient = clientModule.faultClient;
 export import FaultClient = clientModule.FaultClient;
 export type { FaultClientOptions, FaultTarget } from './faults/client.js';
 export import faultProxy = proxyModule.faultProxy;
 export import FaultProxy = proxyModule.FaultProxy;
-export type { CutAction, DirectionRule, FaultProxyRules, ProxyConnectionRecord } from './faults/proxy.js';
+export import PROXY_BUFFER_BYTES = proxyModule.PROXY_BUFFER_BYTES;
+export type { CutAction, DirectionRule, FaultProxyOptions, FaultProxyRules, ProxyConnectionRecord } from './faults/proxy.js';
 export type { ConnectionWire } from './faults/wire.js';
-export type { ClientStep, ConnectionEnd, ConnectionRecord, NormalizedStep, PlayedStep, RespondStep, ServerStep, StreamStep } from './faults/steps.js';
+export type { ClientStep, ConnectionEnd, ConnectionRecord, HttpFault, NormalizedStep, PlayedStep, RespondStep, ServerStep, StreamStep } from './faults/steps.js';
+export type {
+  ActiveToxic,
+  BandwidthToxic,
+  LatencyToxic,
+  LimitDataToxic,
+  PacketLossToxic,
+  ResetPeerToxic,
+  SlicerToxic,
+  SlowCloseToxic,
+  TimeoutToxic,
+  Toxic,
+  ToxicChanges,
+  ToxicEvent,
+  ToxicStream,
+  ToxicType,
+} from './faults/toxics.js';

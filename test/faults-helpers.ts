@@ -1,4 +1,7 @@
+import { once } from 'node:events';
+import http from 'node:http';
 import net from 'node:net';
+import { setUserTimeout, tcpInfo } from '../src/index.js';
 
 /** What a net.Socket received and how it ended: 'end', or the error code; bounded by `ms`. */
 export function outcome(socket: net.Socket, ms = 5_000): Promise<{ data: Buffer; end: string }> {
@@ -23,4 +26,142 @@ export async function connect(port: number, host: string): Promise<net.Socket> {
     socket.once('error', reject);
   });
   return socket;
+}
+
+/** A listening server on `host`, closed by `close()` with every connection it has. */
+export async function listening<T extends net.Server>(server: T, host: string): Promise<T & { port: number; stop(): Promise<void> }> {
+  server.listen(0, host);
+  await once(server, 'listening');
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return Object.assign(server, {
+    port: (server.address() as net.AddressInfo).port,
+    stop: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  });
+}
+
+/** An HTTP server answering `body` (default 'ok') to every request. */
+export function okServer(host: string, body: string | Buffer = 'ok') {
+  return listening(
+    http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end(body));
+    }),
+    host,
+  );
+}
+
+export interface Timed<T> {
+  value: T;
+  ms: number;
+}
+
+/** How long `fn` took, ms. */
+export async function timed<T>(fn: () => Promise<T>): Promise<Timed<T>> {
+  const start = performance.now();
+  const value = await fn();
+  return { value, ms: performance.now() - start };
+}
+
+/** The outcome of a node:http GET: the status and body, or the error's code. */
+export interface HttpOutcome {
+  status?: number;
+  body?: string;
+  code?: string;
+  /** The client's kernel's counts (tcpInfo), the most read while its socket was open (every 20 ms). */
+  retransmits?: number;
+  unacked?: number;
+  ms: number;
+}
+
+/** Samples tcpInfo of `socket` every 20 ms while it is open; `last` holds the most seen. */
+export function sampleTcpInfo(socket: net.Socket): { last?: { retransmits: number; unacked: number } } {
+  const state: { last?: { retransmits: number; unacked: number } } = {};
+  const read = () => {
+    if (socket.destroyed || socket.connecting) return;
+    try {
+      const info = tcpInfo(socket);
+      // The most seen: once the user timeout fires the kernel empties the queue (unacked 0).
+      state.last = {
+        retransmits: Math.max(state.last?.retransmits ?? 0, info.totalRetrans ?? 0),
+        unacked: Math.max(state.last?.unacked ?? 0, info.unacked),
+      };
+    } catch {
+      // closed between the check and the call
+    }
+  };
+  const timer = setInterval(read, 20);
+  socket.once('connect', read);
+  socket.once('close', () => clearInterval(timer));
+  return state;
+}
+
+/**
+ * A node:http GET that writes its request the moment it is connected (as every HTTP client
+ * does), with TCP_USER_TIMEOUT set on its socket when `userTimeout` is given. Bounded by
+ * `timeout` (default 8 s), after which it reports code 'TEST_GUARD'.
+ */
+export function httpGet(url: string, options: { agent?: http.Agent; userTimeout?: number; timeout?: number } = {}): Promise<HttpOutcome> {
+  const start = performance.now();
+  return new Promise((resolve) => {
+    let sampled: ReturnType<typeof sampleTcpInfo> = {};
+    const done = (result: Omit<HttpOutcome, 'ms'>) => {
+      clearTimeout(guard);
+      resolve({ ...result, ...sampled.last, ms: performance.now() - start });
+    };
+    const req = http.get(url, { agent: options.agent ?? false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => {
+        // The socket is still open here: the kernel's counts as of the last byte.
+        const socket = res.socket ?? req.socket;
+        if (socket && !socket.destroyed) sampled.last = { retransmits: tcpInfo(socket).totalRetrans ?? 0, unacked: tcpInfo(socket).unacked };
+        done({ status: res.statusCode ?? 0, body });
+      });
+      res.on('error', (error: NodeJS.ErrnoException) => done({ code: error.code ?? 'error' }));
+    });
+    req.on('socket', (socket: net.Socket) => {
+      sampled = sampleTcpInfo(socket);
+      const timeout = options.userTimeout;
+      if (timeout === undefined) return;
+      if (socket.connecting) socket.once('connect', () => setUserTimeout(socket, timeout));
+      else setUserTimeout(socket, timeout);
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => done({ code: error.code ?? 'error' }));
+    const guard = setTimeout(() => req.destroy(Object.assign(new Error('test guard'), { code: 'TEST_GUARD' })), options.timeout ?? 8_000);
+  });
+}
+
+/** Pauses `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+type Closable = { close(): Promise<void> } | { stop(): Promise<void> } | net.Socket | http.Agent;
+
+/**
+ * What a test opened, closed when that test finishes (concurrent tests each keep their own):
+ * `const keep = keeper(context)` then `keep(await faultServer(…))`.
+ */
+export function keeper(context: { onTestFinished(fn: () => Promise<void> | void): void }): <T extends Closable>(item: T) => T {
+  const items: Closable[] = [];
+  context.onTestFinished(async () => {
+    for (const item of items.reverse()) {
+      if (item instanceof net.Socket || item instanceof http.Agent) item.destroy();
+      else if ('stop' in item) await item.stop();
+      else await item.close();
+    }
+  });
+  return (item) => {
+    items.push(item);
+    return item;
+  };
 }

@@ -127,3 +127,46 @@ export function validateIpLiteral(value: unknown, name: string): 4 | 6 {
   if (family === 0) throw invalidArgValue(name, 'an IPv4 or IPv6 address literal', value);
   return family as 4 | 6;
 }
+
+/**
+ * Refuses keys `allowed` does not name (a misspelled option would otherwise be ignored in
+ * JavaScript): ERR_INVALID_ARG_VALUE naming the key and the known ones.
+ */
+export function validateKeys(value: object, name: string, allowed: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      throw invalidArgValue(`${name}.${key}`, `one of the known keys (${allowed.join(', ')}); unknown key`, key);
+    }
+  }
+}
+
+/** A finite number in [min, max] (fractions, rates). */
+export function validateNumber(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw outOfRange(name, `>= ${min} and <= ${max}`, value);
+  }
+  return value;
+}
+
+/** A string or the bytes of one: what a fixture sends. At most `maxBytes` long. */
+export function validateBytes(value: unknown, name: string, maxBytes: number): Uint8Array {
+  let bytes: Uint8Array;
+  if (typeof value === 'string') bytes = Buffer.from(value, 'utf8');
+  else if (value instanceof Uint8Array) bytes = value;
+  else throw invalidArgType(name, 'of type string or an instance of Uint8Array', value);
+  if (bytes.byteLength > maxBytes) throw outOfRange(`${name}.length`, `<= ${maxBytes} bytes`, bytes.byteLength);
+  return bytes;
+}
+
+/** An Array of at most `max` items. */
+export function validateArray(value: unknown, name: string, max: number): unknown[] {
+  if (!Array.isArray(value)) throw invalidArgType(name, 'an instance of Array', value);
+  if (value.length > max) throw outOfRange(`${name}.length`, `<= ${max}`, value.length);
+  return value;
+}
+
+/** `value`, or `fallback` when it is undefined (null is a value, and refused by the check after). */
+export function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}

@@ -23,56 +23,135 @@ export class HttpFramingError extends Error {
 }
 
 const CRLF = Buffer.from('\r\n');
+const HEAD_END = Buffer.from('\r\n\r\n');
+/** Longest chunk-size or trailer line. */
+const MAX_LINE = 4096;
+
+type State = 'head' | 'length' | 'size' | 'data' | 'data-crlf' | 'trailers' | 'done';
+
+/**
+ * Frames one request as its bytes arrive, holding only the head and the line being read: a
+ * body is counted, never kept, so a request of any size costs at most {@link MAX_HEAD} bytes.
+ */
+export class RequestFramer {
+  #state: State = 'head';
+  #buffer: Buffer = Buffer.alloc(0);
+  #remaining = 0;
+  /** The request line, once the head is in. */
+  requestLine = '';
+  /** Body bytes seen so far. */
+  bodyBytes = 0;
+
+  get done(): boolean {
+    return this.#state === 'done';
+  }
+
+  /**
+   * Takes the next bytes of the stream; returns how many of them belong to this request (all
+   * of them while it is incomplete). Throws {@link HttpFramingError} when it cannot be framed.
+   */
+  push(data: Buffer): number {
+    let at = 0;
+    // Every pass consumes at least one byte: bounded by data.byteLength.
+    for (let pass = 0; pass <= data.byteLength && this.#state !== 'done' && at < data.byteLength; pass++) {
+      at += this.#step(data.subarray(at));
+    }
+    return at;
+  }
+
+  // One state's worth of `data`; returns the bytes consumed.
+  #step(data: Buffer): number {
+    switch (this.#state) {
+      case 'head':
+        return this.#head(data);
+      case 'length': {
+        const n = Math.min(this.#remaining, data.byteLength);
+        this.#remaining -= n;
+        this.bodyBytes += n;
+        if (this.#remaining === 0) this.#state = 'done';
+        return n;
+      }
+      case 'size':
+      case 'trailers':
+      case 'data-crlf':
+        return this.#line(data);
+      case 'data': {
+        const n = Math.min(this.#remaining, data.byteLength);
+        this.#remaining -= n;
+        this.bodyBytes += n;
+        if (this.#remaining === 0) this.#state = 'data-crlf';
+        return n;
+      }
+      default:
+        return 0;
+    }
+  }
+
+  #head(data: Buffer): number {
+    const before = this.#buffer.byteLength;
+    const room = MAX_HEAD + HEAD_END.byteLength - before;
+    this.#buffer = Buffer.concat([this.#buffer, data.subarray(0, Math.max(0, room))]);
+    const end = this.#buffer.indexOf(HEAD_END, Math.max(0, before - 3));
+    if (end < 0) {
+      if (this.#buffer.byteLength > MAX_HEAD) throw new HttpFramingError('E2BIG', `request head over ${MAX_HEAD} bytes`);
+      return data.byteLength;
+    }
+    const head = this.#buffer.subarray(0, end).toString('latin1');
+    this.requestLine = head.split('\r\n', 1)[0];
+    this.#buffer = Buffer.alloc(0);
+    const used = end + HEAD_END.byteLength - before;
+    if (/^transfer-encoding:.*\bchunked\b/im.test(head)) {
+      this.#state = 'size';
+      return used;
+    }
+    const lengths = [...head.matchAll(/^content-length:[ \t]*(.*?)[ \t]*$/gim)].map((m) => m[1]);
+    if (lengths.length === 0) {
+      this.#state = 'done';
+      return used;
+    }
+    if (lengths.some((l) => l !== lengths[0]) || !/^\d{1,15}$/.test(lengths[0])) {
+      throw new HttpFramingError('EBADMSG', `bad content-length: ${lengths.join(', ')}`);
+    }
+    this.#remaining = Number(lengths[0]);
+    this.#state = this.#remaining === 0 ? 'done' : 'length';
+    return used;
+  }
+
+  // Chunk sizes are read, never searched for, so chunk data holding "0\r\n\r\n" cannot end the body.
+  #line(data: Buffer): number {
+    const before = this.#buffer.byteLength;
+    const lineEnd = Buffer.concat([this.#buffer.subarray(Math.max(0, before - 1)), data.subarray(0, MAX_LINE + 2)]).indexOf(CRLF);
+    if (lineEnd < 0) {
+      this.#buffer = Buffer.concat([this.#buffer, data.subarray(0, MAX_LINE + 2)]);
+      if (this.#buffer.byteLength > MAX_LINE) throw new HttpFramingError('EBADMSG', 'chunk-size or trailer line too long');
+      return data.byteLength;
+    }
+    const used = lineEnd + CRLF.byteLength - Math.min(1, before);
+    const line = Buffer.concat([this.#buffer, data.subarray(0, used)]).subarray(0, -CRLF.byteLength).toString('latin1');
+    this.#buffer = Buffer.alloc(0);
+    if (this.#state === 'data-crlf') {
+      if (line !== '') throw new HttpFramingError('EBADMSG', 'chunk data not followed by CRLF');
+      this.#state = 'size';
+    } else if (this.#state === 'size') {
+      const sizeText = line.split(';')[0].trim();
+      if (!/^[0-9a-fA-F]{1,12}$/.test(sizeText)) throw new HttpFramingError('EBADMSG', `bad chunk size: ${JSON.stringify(sizeText.slice(0, 20))}`);
+      this.#remaining = parseInt(sizeText, 16);
+      this.#state = this.#remaining === 0 ? 'trailers' : 'data';
+    } else if (line === '') {
+      this.#state = 'done';
+    }
+    return used;
+  }
+}
 
 /**
  * Where the request that starts `buffer` ends: the index just past its last byte, or -1 while
  * it is incomplete. Throws {@link HttpFramingError} when it cannot be framed.
  */
 export function requestEnd(buffer: Buffer): number {
-  const headEnd = buffer.indexOf('\r\n\r\n');
-  if (headEnd < 0) {
-    if (buffer.byteLength > MAX_HEAD) throw new HttpFramingError('E2BIG', `request head over ${MAX_HEAD} bytes`);
-    return -1;
-  }
-  const head = buffer.subarray(0, headEnd).toString('latin1');
-  const bodyStart = headEnd + 4;
-  if (/^transfer-encoding:.*\bchunked\b/im.test(head)) return chunkedEnd(buffer, bodyStart);
-  const lengths = [...head.matchAll(/^content-length:[ \t]*(.*?)[ \t]*$/gim)].map((m) => m[1]);
-  if (lengths.length === 0) return bodyStart;
-  if (lengths.some((l) => l !== lengths[0]) || !/^\d{1,15}$/.test(lengths[0])) {
-    throw new HttpFramingError('EBADMSG', `bad content-length: ${lengths.join(', ')}`);
-  }
-  const end = bodyStart + Number(lengths[0]);
-  return buffer.byteLength >= end ? end : -1;
-}
-
-// Chunks: `<hex size>[;extensions]\r\n<size bytes>\r\n`, until a 0-size chunk, then trailer
-// lines up to an empty line. Sizes are read, never searched for, so chunk data that happens to
-// hold "0\r\n\r\n" cannot end the body.
-function chunkedEnd(buffer: Buffer, start: number): number {
-  let at = start;
-  // Bounded by the buffer: every pass consumes at least one line.
-  for (;;) {
-    const lineEnd = buffer.indexOf(CRLF, at);
-    if (lineEnd < 0) return -1;
-    const sizeText = buffer.subarray(at, lineEnd).toString('latin1').split(';')[0].trim();
-    if (!/^[0-9a-fA-F]{1,12}$/.test(sizeText)) throw new HttpFramingError('EBADMSG', `bad chunk size: ${JSON.stringify(sizeText.slice(0, 20))}`);
-    const size = parseInt(sizeText, 16);
-    at = lineEnd + 2;
-    if (size === 0) return trailersEnd(buffer, at);
-    if (buffer.byteLength < at + size + 2) return -1;
-    if (buffer[at + size] !== 0x0d || buffer[at + size + 1] !== 0x0a) throw new HttpFramingError('EBADMSG', 'chunk data not followed by CRLF');
-    at += size + 2;
-  }
-}
-
-function trailersEnd(buffer: Buffer, at: number): number {
-  for (;;) {
-    const lineEnd = buffer.indexOf(CRLF, at);
-    if (lineEnd < 0) return -1;
-    if (lineEnd === at) return at + 2;
-    at = lineEnd + 2;
-  }
+  const framer = new RequestFramer();
+  const used = framer.push(buffer);
+  return framer.done ? used : -1;
 }
 
 /** The request line (`'GET / HTTP/1.1'`) of a request that starts `buffer`. */
@@ -105,4 +184,22 @@ export function httpResponse(spec: ResponseSpec): Buffer {
     '\r\n';
   const cut = spec.cutAfter === undefined ? body : body.subarray(0, spec.cutAfter);
   return Buffer.concat([Buffer.from(head, 'latin1'), cut]);
+}
+
+/**
+ * WireMock's MALFORMED_RESPONSE_CHUNK: a 200 head that announces a chunked body, then a line
+ * that is no chunk size.
+ */
+export const MALFORMED_CHUNK_RESPONSE = Buffer.from(
+  'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\nnot a chunk size\r\n',
+  'latin1',
+);
+
+/** WireMock's RANDOM_DATA_THEN_CLOSE: `size` bytes drawn from `next` (a seeded [0, 1) source). */
+export function randomData(size: number, next: (i: number) => number): Buffer {
+  const bytes = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) bytes[i] = Math.floor(next(i) * 256);
+  // Never a status line by chance: a client must meet garbage where "HTTP/" should be.
+  if (bytes.subarray(0, 5).toString('latin1') === 'HTTP/') bytes[0] = 0;
+  return bytes;
 }

@@ -79,6 +79,54 @@ export function encode(program: readonly Instruction[]): Uint8Array {
 /** `ret #0`: keep 0 bytes of every packet, i.e. drop all. */
 export const DROP_ALL: Uint8Array = encode([stmt(BPF.RET | BPF.K, 0)]);
 
+/** `SKF_AD_OFF + SKF_AD_RANDOM` (linux/filter.h): an absolute load there reads a fresh random u32. */
+export const SKF_AD_RANDOM = (0xfffff000 + 56) >>> 0;
+
+// On a TCP socket the filter sees the segment from its TCP header on (tcp_filter runs after the
+// IP header is pulled): byte 12's high nibble is the header length in words, byte 13 the flags,
+// and `ld len` the header plus the payload.
+const TCP_HEADER_LENGTH = [
+  stmt(BPF.LD | BPF.B | BPF.ABS, 12),
+  stmt(BPF.ALU | BPF.RSH | BPF.K, 4),
+  stmt(BPF.ALU | BPF.LSH | BPF.K, 2),
+  stmt(BPF.MISC | BPF.TAX, 0),
+];
+const TCP_FIN = 0x01;
+
+/**
+ * Lets the handshake through and drops every segment that carries payload or a FIN: on a
+ * listening socket (whose filter the accepted sockets inherit) a connection is silent from its
+ * first data byte, even for a client that writes before `accept()`. A pure ACK and an RST pass.
+ */
+export const HANDSHAKE_ONLY: Uint8Array = encode([
+  stmt(BPF.LD | BPF.B | BPF.ABS, 13),
+  jump(BPF.JMP | BPF.JSET | BPF.K, TCP_FIN, 6, 0), // FIN → drop
+  ...TCP_HEADER_LENGTH,
+  stmt(BPF.LD | BPF.W | BPF.LEN, 0),
+  jump(BPF.JMP | BPF.JGT | BPF.X, 0, 1, 0), // payload → drop
+  stmt(BPF.RET | BPF.K, 0xffffffff),
+  stmt(BPF.RET | BPF.K, 0),
+]);
+
+/**
+ * Drops each segment that carries payload with probability `fraction` (the kernel's own
+ * random number, `SKF_AD_RANDOM`, below `fraction` × 2³²): the sender's kernel retransmits, no
+ * byte is lost or corrupted. Segments without payload (handshake, ACKs, FIN, RST) all pass.
+ */
+export function lossProgram(fraction: number): Uint8Array {
+  const threshold = Math.min(0xffffffff, Math.round(fraction * 2 ** 32));
+  return encode([
+    ...TCP_HEADER_LENGTH,
+    stmt(BPF.LD | BPF.W | BPF.LEN, 0),
+    jump(BPF.JMP | BPF.JGT | BPF.X, 0, 1, 0), // payload → roll
+    stmt(BPF.RET | BPF.K, 0xffffffff),
+    stmt(BPF.LD | BPF.W | BPF.ABS, SKF_AD_RANDOM),
+    jump(BPF.JMP | BPF.JGE | BPF.K, threshold, 0, 1), // random >= threshold → keep
+    stmt(BPF.RET | BPF.K, 0xffffffff),
+    stmt(BPF.RET | BPF.K, 0),
+  ]);
+}
+
 /** Why attaching a filter to a TCP socket can fail EPERM, and what to do about it. */
 export const FILTER_EPERM =
   'attaching a socket filter (SO_ATTACH_FILTER) to a TCP socket needs CAP_NET_ADMIN in the ' +
