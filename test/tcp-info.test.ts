@@ -176,6 +176,39 @@ describe('tcpInfoBatch', () => {
     expect(buffer.subarray(TCP_INFO_SIZE, 2 * TCP_INFO_SIZE).every((b) => b === 0)).toBe(true);
   });
 
+  it('the same array every tick: a member closed, replaced or moved is read as it is now, never through a stale fd', async () => {
+    pair = await tcpPair(undefined, { allowHalfOpen: true });
+    const other = await tcpPair();
+    const sockets: Array<net.Socket | net.Server> = [pair.client, other.client, pair.server];
+    const buffer = new Uint8Array(sockets.length * TCP_INFO_SIZE);
+    const state = (lengths: Int32Array, i: number) =>
+      decodeTcpInfo(buffer.subarray(i * TCP_INFO_SIZE, (i + 1) * TCP_INFO_SIZE), lengths[i]).state;
+    let lengths = tcpInfoBatch(sockets, buffer);
+    expect([...lengths].every((l) => l > 0)).toBe(true);
+    // Member 1 closes, and its fd number goes to a new listener at once: the array still holds
+    // the closed socket, so its slot must say EBADF, not the listener's LISTEN.
+    const oldFd = (other.client as unknown as { _handle: { fd: number } })._handle.fd;
+    other.client.destroy();
+    const reuser = net.createServer().listen(0, '127.0.0.1');
+    await once(reuser, 'listening');
+    const reusedFd = (reuser as unknown as { _handle: { fd: number } })._handle.fd;
+    lengths = tcpInfoBatch(sockets, buffer);
+    expect(lengths[1]).toBe(-9);
+    expect(state(lengths, 0)).toBe('ESTABLISHED');
+    console.log(`fd ${oldFd} closed; the new listener got fd ${reusedFd}`);
+    // Replaced in place, then moved: each slot reads the socket now at that index.
+    sockets[1] = reuser;
+    lengths = tcpInfoBatch(sockets, buffer);
+    expect(state(lengths, 1)).toBe('LISTEN');
+    sockets.reverse();
+    pair.server.end();
+    await until(() => tcpInfo(pair!.client).state === 'CLOSE_WAIT');
+    lengths = tcpInfoBatch(sockets, buffer);
+    expect([0, 1, 2].map((i) => state(lengths, i))).toEqual(['FIN_WAIT2', 'LISTEN', 'CLOSE_WAIT']);
+    reuser.close();
+    await other.close();
+  });
+
   it('an empty list reads nothing', () => {
     expect(tcpInfoBatch([], new Uint8Array(0))).toEqual(new Int32Array(0));
   });

@@ -4,6 +4,7 @@
  * to libuv: this library only sets and reads options on it and lets Node close it.
  */
 import { Server, Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { codedError } from './errors.js';
 import { invalidArgType } from './validate.js';
 
@@ -93,6 +94,24 @@ function socketFd(target: Socket): number {
     );
   }
   return fd;
+}
+
+/**
+ * The libuv handle object behind a plain net.Socket or net.Server whose fd is open, or null.
+ * While `target._handle` is still this same object, its fd is open and still this socket's:
+ * Node closes a handle and drops it from `_handle` in the same synchronous step (`_destroy`),
+ * and a new connection on the same Socket gets a new handle. A TLSSocket's handle forwards to a
+ * stream it does not own, so it is never vouched for here.
+ */
+export function stableHandle(target: unknown): object | null {
+  if (!(target instanceof Socket || target instanceof Server) || target instanceof TLSSocket) return null;
+  const handle = handleOf(target);
+  return handle !== null && handle !== undefined && typeof handle.fd === 'number' && handle.fd >= 0 ? handle : null;
+}
+
+/** Whether `target._handle` is still `handle` (see {@link stableHandle}): a load and a compare. */
+export function sameHandle(target: unknown, handle: object): boolean {
+  return (target as { _handle?: unknown })._handle === handle;
 }
 
 /** Closes `target` through its owner: Node for a net.Socket, this library for a RawSocket. */

@@ -3,7 +3,7 @@
  * The kernel copies min(buffer, its struct) and reports the length: a field beyond that length
  * does not exist on the running kernel and decodes as `undefined`, never 0.
  */
-import { fdOf, fdOrNone, type SocketLike } from './handle.js';
+import { fdOf, fdOrNone, sameHandle, stableHandle, type SocketLike } from './handle.js';
 import { invalidArgType, outOfRange } from './validate.js';
 import { native } from './native.js';
 
@@ -313,8 +313,34 @@ export function tcpInfo(socket: SocketLike, buffer?: ArrayBufferView): TcpInfo |
   return decode(scratchView, native.tcpInfo.tcpInfo(fd, scratch));
 }
 
-// The batch path's fds, grown as needed and reused: one allocation for the life of the process.
-let batchFds = new Int32Array(64);
+/**
+ * What a batch resolved last time for one array of sockets: each member, the handle that vouches
+ * for its fd (null: resolve it again next time) and the fd. An observability loop passes the same
+ * array every tick; a member whose `_handle` is still the same object keeps its fd, so the
+ * per-socket cost left is a load and a compare instead of libuv's fd getter (bench/).
+ */
+interface BatchPlan {
+  members: unknown[];
+  handles: Array<object | null>;
+  fds: Int32Array;
+}
+const batchPlans = new WeakMap<readonly SocketLike[], BatchPlan>();
+
+function planFor(sockets: readonly SocketLike[], count: number): BatchPlan {
+  let plan = batchPlans.get(sockets);
+  if (plan === undefined || plan.fds.length < count) {
+    const size = 2 ** Math.ceil(Math.log2(Math.max(count, 1)));
+    const grown: BatchPlan = { members: new Array(size).fill(undefined), handles: new Array(size).fill(null), fds: new Int32Array(size) };
+    if (plan !== undefined) {
+      grown.members.splice(0, plan.members.length, ...plan.members);
+      grown.handles.splice(0, plan.handles.length, ...plan.handles);
+      grown.fds.set(plan.fds);
+    }
+    plan = grown;
+    batchPlans.set(sockets, plan);
+  }
+  return plan;
+}
 
 /**
  * Reads getsockopt(`TCP_INFO`) of every socket in `sockets` in one native call: socket i's
@@ -324,8 +350,10 @@ let batchFds = new Int32Array(64);
  * ticks does not fail the others. Returns `lengths` (a new Int32Array when none is given).
  * Decode socket i with `decodeTcpInfo(buffer.subarray(i * TCP_INFO_SIZE, (i + 1) * TCP_INFO_SIZE), lengths[i])`.
  *
- * @remarks The cost is one getsockopt per socket plus one N-API call for the whole batch, so it
- * is within a few percent of the same loop in C (bench/). Anything that is not a socket throws
+ * @remarks The cost is one getsockopt per socket plus one N-API call for the whole batch. Pass
+ * the same array every tick: members whose libuv handle is unchanged keep the fd resolved last
+ * time (a closed socket drops its handle, so it is never read through a stale fd number), which
+ * leaves the loop within a few percent of the same loop in C (bench/). Anything that is not a socket throws
  * `ERR_INVALID_ARG_TYPE`; a `buffer` shorter than sockets.length × TCP_INFO_SIZE bytes or
  * `lengths` shorter than `sockets` throws `ERR_OUT_OF_RANGE`. See tcp(7).
  */
@@ -339,8 +367,15 @@ export function tcpInfoBatch(sockets: readonly SocketLike[], buffer: ArrayBuffer
   if (buffer.byteLength < count * TCP_INFO_SIZE) {
     throw outOfRange('buffer', `at least ${count * TCP_INFO_SIZE} bytes long (${TCP_INFO_SIZE} per socket)`, buffer.byteLength);
   }
-  if (batchFds.length < count) batchFds = new Int32Array(2 ** Math.ceil(Math.log2(count)));
-  for (let i = 0; i < count; i++) batchFds[i] = fdOrNone(sockets[i], 'sockets');
-  native.tcpInfo.tcpInfoBatch(batchFds.subarray(0, count), buffer, TCP_INFO_SIZE, lengths);
+  const { members, handles, fds } = planFor(sockets, count);
+  for (let i = 0; i < count; i++) {
+    const socket = sockets[i];
+    const handle = handles[i];
+    if (socket === members[i] && handle !== null && sameHandle(socket, handle)) continue;
+    fds[i] = fdOrNone(socket, 'sockets');
+    members[i] = socket;
+    handles[i] = stableHandle(socket);
+  }
+  native.tcpInfo.tcpInfoBatch(fds.subarray(0, count), buffer, TCP_INFO_SIZE, lengths);
   return lengths;
 }
