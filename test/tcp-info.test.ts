@@ -202,7 +202,8 @@ describe('tcpInfoBatch', () => {
     expect(state(lengths, 1)).toBe('LISTEN');
     sockets.reverse();
     pair.server.end();
-    await until(() => tcpInfo(pair!.client).state === 'CLOSE_WAIT');
+    // The FIN makes the client CLOSE_WAIT; its ACK, processed a moment later, the server FIN_WAIT2.
+    await until(() => tcpInfo(pair!.client).state === 'CLOSE_WAIT' && tcpInfo(pair!.server).state === 'FIN_WAIT2');
     lengths = tcpInfoBatch(sockets, buffer);
     expect([0, 1, 2].map((i) => state(lengths, i))).toEqual(['FIN_WAIT2', 'LISTEN', 'CLOSE_WAIT']);
     reuser.close();
