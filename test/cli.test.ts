@@ -1,11 +1,38 @@
 import os from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
+import { canBlackhole } from '../src/index.js';
 import { catalog } from '../src/scenario/catalog/index.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/cli.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+// Root of the initial user namespace can drop to uid 65534 with setpriv (see userns.test.ts).
+const isRoot =
+  process.getuid?.() === 0 &&
+  readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295';
+const NOBODY = ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--inh-caps=-all'];
+
+/** Runs the CLI with both outputs piped and notes when stdout's first bytes came. */
+function timed(args: string[]): Promise<{ firstStdoutMs: number; exitMs: number; stdout: string; stderr: string; status: number | null }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    let firstStdoutMs = -1;
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (firstStdoutMs < 0) firstStdoutMs = performance.now() - started;
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ firstStdoutMs, exitMs: performance.now() - started, stdout, stderr, status }));
+  });
+}
 
 describe('sockctl CLI', () => {
   it('--list names every case', () => {
@@ -48,6 +75,43 @@ describe('sockctl CLI', () => {
     expect(out.stdout).toMatch(/client\s+send\s+send\s+'x'\s+→ ok/);
     expect(out.stdout).toMatch(/client\s+recv\s+recv\s+1 byte\s+→ EOF/);
     expect(out.stdout).toMatch(/client=CLOSE_WAIT/);
+  });
+
+  it('piped, it prints the header before the cases run and progress on stderr while they wait', async () => {
+    const silent = canBlackhole().ok;
+    // user-timeout-silent-peer waits ~0.9 s on a kernel timer where it can run.
+    const out = await timed(['--only', 'user-timeout-silent-peer', '--family', '4']);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout.split('\n')[0]).toMatch(/^sockctl — Linux /);
+    expect(out.stderr).toMatch(/^sockctl: 1 runs started/m);
+    if (silent) {
+      expect(out.exitMs - out.firstStdoutMs, 'the header came before the kernel timer ran out').toBeGreaterThan(500);
+    }
+  });
+
+  it('--json on a pipe keeps stderr empty and stdout pure JSON', () => {
+    const out = run('--json', '--only', 'connect-refused', '--family', '4');
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stderr).toBe('');
+    expect(JSON.parse(out.stdout).results[0]).toMatchObject({ name: 'connect-refused', verdict: 'pass' });
+  });
+
+  it.skipIf(!isRoot && canBlackhole().ok)('a skipped case takes one line naming what it needs (the header gives the reason)', () => {
+    const args = [CLI, '--only', 'kernel-kill', 'user-timeout-silent-peer'];
+    const out = isRoot
+      ? spawnSync('setpriv', [...NOBODY, process.execPath, ...args], { encoding: 'utf8', timeout: 60_000, cwd: '/' })
+      : spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 60_000 });
+    expect(out.status, out.stderr).toBe(0);
+    const lines = out.stdout.split('\n');
+    expect(lines.filter((l) => l.startsWith('  blackhole: unavailable — '))).toHaveLength(1);
+    const rows = lines.filter((l) => /^(kernel-kill|user-timeout-silent-peer) /.test(l));
+    expect(rows).toEqual([
+      expect.stringMatching(/^kernel-kill +│ skipped \(v4\+v6\): needs kill \(CAP_NET_ADMIN, INET_DIAG_DESTROY\)$/),
+      expect.stringMatching(/^user-timeout-silent-peer +│ skipped \(v4\+v6\): needs blackhole \(CAP_NET_ADMIN\)$/),
+    ]);
+    // Nothing of either row wraps onto further lines: the table is its head, its rule and the two.
+    const head = lines.findIndex((l) => l.startsWith('case '));
+    expect(lines[head + 4]).toBe('');
   });
 
   it('usage errors exit 2', () => {

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { catalog, BLACKHOLE, KILL, type CatalogCase } from './catalog/index.js';
 import { invalidArgType, invalidArgValue, validateFunction, validateObject } from '../controls/validate.js';
 import type { RawFamily } from '../raw/raw-socket.js';
-import type { ScenarioResult } from './scenario.js';
+import type { ScenarioResult, Verdict } from './scenario.js';
 import type { NodeView } from './node-view.js';
 
 export interface CaseRun {
@@ -17,7 +17,13 @@ export interface CaseRun {
   title: string;
   expectation: string;
   note?: string;
+  /** The raw view's verdict (`raw.verdict`): what the case passed, failed or skipped on. */
+  verdict: Verdict;
+  /** Why it failed, errored or was skipped (`raw.reason`). */
+  reason?: string;
+  /** The raw view: every syscall, its errno and the TCP states. */
   raw: ScenarioResult;
+  /** The Node view: what Node's own sockets and clients reported for the same case. */
   node?: NodeView;
 }
 
@@ -44,10 +50,20 @@ export interface CatalogRun {
 }
 
 export interface CatalogOptions {
+  /** Case names to run (default: all of them). */
   only?: string[];
+  /** 4 (127.0.0.1), 6 (::1), or both (the default `[4, 6]`). */
   families?: RawFamily[];
-  /** Called as each case finishes (for progress display). */
-  onProgress?(done: number, total: number, running: string[]): void;
+  /**
+   * Called once, when the environment has been probed and before any case starts: where a
+   * report prints its header. `total` counts the runs (cases × families).
+   */
+  onStart?(environment: Environment, total: number): void;
+  /**
+   * Called when the runs start (`done` 0) and each time one finishes, with the runs still
+   * waiting (`'keepalive-silent-peer/v4'`, ...) and the run that just finished.
+   */
+  onProgress?(done: number, total: number, running: string[], finished?: CaseRun): void;
 }
 
 /** Cases selected by name; unknown names throw a coded error listing the known ones. */
@@ -129,18 +145,29 @@ async function runOne(c: CatalogCase, family: RawFamily): Promise<CaseRun> {
     title: c.title,
     expectation: c.expectation,
     ...(c.note ? { note: c.note } : {}),
+    verdict: raw.verdict,
+    ...(raw.reason !== undefined ? { reason: raw.reason } : {}),
     raw,
     ...(node && raw.verdict !== 'skipped' ? { node } : {}),
   };
 }
 
-/** Runs the selected cases on each family concurrently and returns them in catalog order. */
+/**
+ * Runs the selected cases on each family concurrently and returns them in catalog order, with
+ * the environment they ran in. What `sockctl` (the CLI) runs and prints.
+ *
+ * ```ts
+ * const { results: [run] } = await runCatalog({ only: ['close-wait-write'], families: [4] });
+ * run.verdict; // 'pass' | 'fail' | 'skipped' | 'error', with run.reason and run.raw.steps
+ * ```
+ */
 export async function runCatalog(options: CatalogOptions = {}): Promise<CatalogRun> {
   validateObject(options, 'options');
   const families = options.families ?? [4, 6];
   if (!Array.isArray(families) || families.length === 0 || families.some((f) => f !== 4 && f !== 6)) {
     throw invalidArgValue('options.families', 'a non-empty array of 4 and 6', families);
   }
+  if (options.onStart !== undefined) validateFunction(options.onStart, 'options.onStart');
   if (options.onProgress !== undefined) validateFunction(options.onProgress, 'options.onProgress');
   const cases = selectCases(options.only);
   const started = performance.now();
@@ -148,6 +175,7 @@ export async function runCatalog(options: CatalogOptions = {}): Promise<CatalogR
   const jobs = cases.flatMap((c) => families.map((family) => ({ c, family, label: `${c.name}/v${family}` })));
   const running = new Set(jobs.map((j) => j.label));
   let done = 0;
+  options.onStart?.(environment, jobs.length);
   options.onProgress?.(0, jobs.length, [...running]);
   const results = await Promise.all(
     jobs.map(async ({ c, family, label }, index) => {
@@ -157,7 +185,7 @@ export async function runCatalog(options: CatalogOptions = {}): Promise<CatalogR
       const result = await runOne(c, family);
       running.delete(label);
       done++;
-      options.onProgress?.(done, jobs.length, [...running]);
+      options.onProgress?.(done, jobs.length, [...running], result);
       return result;
     }),
   );

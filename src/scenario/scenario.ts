@@ -68,7 +68,7 @@ export class Scenario {
     const family = given === undefined ? 4 : validateFamily(given, 'options.family');
     for (const requirement of this.options.requires ?? []) {
       const probe = requirement.probe();
-      if (!probe.ok) return skippedResult(this.name, family, `needs ${requirement.name}: ${probe.reason ?? 'unavailable'}`);
+      if (!probe.ok) return skippedResult(this.name, family, requirement.name, probe.reason ?? 'unavailable');
     }
     const log = new StepLog();
     const ctx: Context = { ends: {}, family, host: family === 6 ? '::1' : '127.0.0.1', port: 0 };
