@@ -61,7 +61,7 @@ export interface RawError extends SocketSystemError {
  * ```
  */
 export function unwrap<T extends object>(result: RawResult<T>): RawOk<T> {
-  validateObject(result, 'result');
+  if (typeof result !== 'object' || result === null) throw invalidArgType('result', 'a RawSocket result', result);
   if (result.ok === true) return result;
   if (result.ok !== false || typeof result.errno !== 'number' || result.errno >= 0 || typeof result.syscall !== 'string') {
     throw invalidArgType('result', 'a RawSocket result', result);
