@@ -1,29 +1,31 @@
 // The privileged features as an unprivileged user: once as uid 65534 on the host (the kernel
 // refuses, and the errors say why), once as uid 65534 inside the namespace runInNetns() makes
 // (the kernel's real timeouts and kill work). The children run the built library (dist/, which
-// `npm test` builds first) through test/fixtures/privilege-child.cjs.
+// `npm test` builds first) through test/fixtures/privilege-child.cjs — as uid 65534 from a copy
+// in the temp dir (nobody.ts), since the clone may sit where that uid cannot enter.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { canUseNetns, netnsCommand, type ProbeResult } from '../src/index.js';
 import { NETNS_EXEC } from '../src/raw/userns.js';
+import { isRoot, NOBODY, stageForNobody } from './nobody.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
-const CHILD = path.join(HERE, 'fixtures', 'privilege-child.cjs');
 const CLI = path.join(ROOT, 'dist', 'cli', 'netns-cli.js');
-const NOBODY = ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--inh-caps=-all'];
 const CHILD_TIMEOUT_MS = 30_000;
-
-// Root of the initial user namespace only: inside `unshare -U`, uid 0 cannot become 65534,
-// which is not mapped there. The initial namespace maps all 2^32 - 1 ids onto themselves.
-const isRoot =
-  process.getuid?.() === 0 &&
-  readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295';
 const built = existsSync(path.join(ROOT, 'dist', 'index.js'));
+
+// The children as uid 65534 run a readable copy (the clone may be closed to that uid).
+const stage = isRoot && built ? stageForNobody(['test/fixtures/privilege-child.cjs']) : undefined;
+afterAll(() => stage?.remove());
+const STAGE = stage?.root ?? ROOT;
+const CHILD = path.join(STAGE, 'test', 'fixtures', 'privilege-child.cjs');
+const noStage = stage?.unreadable ? ` (skipped: ${stage.unreadable})` : '';
+const stageReadable = !stage?.unreadable;
 const netns = canUseNetns();
 const noRoot = isRoot ? '' : ' (skipped: switching to uid 65534 needs root of the initial user namespace)';
 const noNetns = netns.ok ? '' : ` (skipped: ${netns.reason})`;
@@ -101,7 +103,7 @@ describe.skipIf(!netns.ok || !built)(`a bare unshare -Urn, before lo is up${noNe
   });
 });
 
-describe.skipIf(!isRoot || !built)(`uid 65534 without a namespace${noRoot}`, () => {
+describe.skipIf(!isRoot || !built || !stageReadable)(`uid 65534 without a namespace${noRoot}${noStage}`, () => {
   it('the probes say EPERM and both features throw EPERM naming CAP_NET_ADMIN', () => {
     const r = report('setpriv', [...NOBODY, process.execPath, CHILD]);
     console.log(`uid ${r.uid}: canBlackhole ${JSON.stringify(r.canBlackhole.code)}, canKill ${JSON.stringify(r.canKill.code)}`);
@@ -131,10 +133,10 @@ describe.skipIf(!isRoot || !built)(`uid 65534 without a namespace${noRoot}`, () 
   });
 });
 
-describe.skipIf(!netns.ok || !built)(`${isRoot ? 'uid 65534' : 'this user'} inside runInNetns()${noNetns}`, () => {
+describe.skipIf(!netns.ok || !built || !stageReadable)(`${isRoot ? 'uid 65534' : 'this user'} inside runInNetns()${noNetns}${noStage}`, () => {
   it('blackhole gives the real user-timeout ETIMEDOUT, kill gives ECONNABORTED / ECONNRESET', () => {
     // The built netnsCommand: its NETNS_EXEC is a .js file next to it, which src/ has not.
-    const dist = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'index.js')) as { netnsCommand: typeof netnsCommand };
+    const dist = createRequire(import.meta.url)(path.join(STAGE, 'dist', 'index.js')) as { netnsCommand: typeof netnsCommand };
     const argv = dist.netnsCommand(process.execPath, [CHILD]);
     const r = isRoot
       ? report('setpriv', [...NOBODY, argv.command, ...argv.args])
