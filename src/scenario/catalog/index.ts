@@ -9,6 +9,7 @@ import { closeLeavesTimeWait } from './close-leaves-time-wait.js';
 import { closeWaitWrite } from './close-wait-write.js';
 import { connectRefused } from './connect-refused.js';
 import { connectSilentListener } from './connect-silent-listener.js';
+import { fetchResetAtAccept } from './fetch-reset-at-accept.js';
 import { halfClose } from './half-close.js';
 import { httpResetMidRequest } from './http-reset-mid-request.js';
 import { httpResponseResetMidBody } from './http-response-reset-mid-body.js';
@@ -45,6 +46,7 @@ export const catalog: CatalogCase[] = [
   peerReturnsAfterTimeout,
   httpResetMidRequest,
   httpResponseResetMidBody,
+  fetchResetAtAccept,
 ];
 
 /** Errno values the seeds name, with the case that shows each (EPROTO: none on Linux). */
