@@ -122,8 +122,10 @@ export async function describeEnvironment(families: RawFamily[]): Promise<Enviro
   };
 }
 
-async function runOne(c: CatalogCase, family: RawFamily): Promise<CaseRun> {
-  // Both views at once: a case's timers then overlap with its own Node view's.
+async function runOne(c: CatalogCase, family: RawFamily, othersDone: Promise<unknown>): Promise<CaseRun> {
+  // Both views at once: a case's timers then overlap with its own Node view's. An isolated
+  // case's Node view waits until the other cases are done.
+  const nodeView = c.node && c.isolated ? (f: RawFamily) => othersDone.then(() => c.node!(f)) : c.node;
   const [raw, node] = await Promise.all([
     c.run(family).catch(
       (error: Error): ScenarioResult => ({
@@ -137,7 +139,7 @@ async function runOne(c: CatalogCase, family: RawFamily): Promise<CaseRun> {
         durationMs: 0,
       }),
     ),
-    c.node?.(family).catch((error: Error): NodeView => ({ events: [`(node view failed: ${error.message})`], durationMs: 0 })),
+    nodeView?.(family).catch((error: Error): NodeView => ({ events: [`(node view failed: ${error.message})`], durationMs: 0 })),
   ]);
   return {
     name: c.name,
@@ -177,12 +179,18 @@ export async function runCatalog(options: CatalogOptions = {}): Promise<CatalogR
   let done = 0;
   options.onStart?.(environment, jobs.length);
   options.onProgress?.(0, jobs.length, [...running]);
+  let othersFinished: () => void = () => {};
+  const othersDone = new Promise<void>((resolve) => (othersFinished = resolve));
+  let others = jobs.filter((j) => !j.c.isolated).length;
+  if (others === 0) othersFinished();
   const results = await Promise.all(
     jobs.map(async ({ c, family, label }, index) => {
       // Start the jobs one loop turn apart: their synchronous set-up (sockets, connects) then
       // never adds up into one long stall of the event loop.
       for (let turn = 0; turn < index; turn++) await new Promise((resolve) => setImmediate(resolve));
-      const result = await runOne(c, family);
+      const result = await runOne(c, family, othersDone).finally(() => {
+        if (!c.isolated && --others === 0) othersFinished();
+      });
       running.delete(label);
       done++;
       options.onProgress?.(done, jobs.length, [...running], result);

@@ -27,6 +27,12 @@ export interface CatalogCase {
   run(family: RawFamily): Promise<ScenarioResult>;
   /** The Node view, when the case has one. */
   node?(family: RawFamily): Promise<NodeView>;
+  /**
+   * The Node view starts a Node process of its own: `runCatalog` starts it once every other
+   * case has finished, so that process's start (seconds under an emulated kernel) does not slow
+   * the cases that are waiting on bounded events.
+   */
+  isolated?: boolean;
   /** Requirements probed before the case runs. */
   requires: Requirement[];
 }
