@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# npm run mutate [-- part...] — mutation testing with StrykerJS, one part of src/ at a time
+# (controls, raw, scenario, faults; default: all four, faults last), each with its own report
+# under reports/mutation/<part>.{json,html}, then a table of the scores. The CLI (src/cli) and the
+# re-exporting entry (src/index.ts) are not mutated. Not run in CI: hours on two cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(controls raw scenario faults)
+
+npm run --silent build:ts   # tests that spawn children run the built dist/
+mkdir -p reports/mutation
+for part in "${parts[@]}"; do
+  case "$part" in
+    controls) globs='src/controls/**/*.ts,src/testing.ts,src/vitest.ts' ;;
+    raw|scenario|faults) globs="src/$part/**/*.ts" ;;
+    *) echo "mutate: unknown part '$part' (controls, raw, scenario, faults)" >&2; exit 2 ;;
+  esac
+  echo "== mutate $part ($globs)"
+  start=$SECONDS
+  node_modules/.bin/stryker run --mutate "$globs" \
+    --jsonReporter.fileName "reports/mutation/$part.json" \
+    --htmlReporter.fileName "reports/mutation/$part.html" 2>&1 | tee "reports/mutation/$part.log"
+  echo "== $part took $((SECONDS - start)) s"
+done
+node scripts/mutation-summary.mjs "${parts[@]}"
