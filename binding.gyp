@@ -34,7 +34,8 @@
             "native/core/options.cc",
             "native/core/filter.cc",
             "native/core/diag.cc",
-            "native/core/netns.cc"
+            "native/core/netns.cc",
+            "native/libstdcxx_compat.cc"
           ]
         }, {
           "sources": [

@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 // Checks what `npm install sockctl` gives a user, from the tarball `npm pack` makes:
+//  0. first, each prebuild it ships (linux-x64, linux-arm64) is an ELF file for its CPU,
+//     stripped, linking only the C++ runtime and libc, and needing no glibc / libstdc++ symbol
+//     version above the floor scripts/prebuilds.mjs states for it (the README's platform table
+//     says the same); scripts/check-arm64.mjs runs the arm64 one;
 //  1. the tarball holds exactly the expected files (computed from src/ and native/, so new
 //     modules and sources are expected without editing this script);
 //  2. it installs into a fresh project with no compiler reachable (cc, c++, make, python3 off
@@ -17,10 +21,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { inspectPrebuild, PREBUILDS } from './prebuilds.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const smokeDir = path.join(root, 'scripts', 'package-smoke');
-const prebuild = 'prebuilds/linux-x64/sockctl.glibc.node';
+// The prebuild this machine loads (the smoke below runs it); the tarball holds them all.
+const prebuild = PREBUILDS.find((p) => p.arch === process.arch)?.file ?? fail(`no prebuild for ${process.arch}`);
 const { values: options } = parseArgs({
   options: { keep: { type: 'boolean' }, node: { type: 'string', multiple: true } },
 });
@@ -68,16 +74,24 @@ function expectedFiles() {
     'README.md',
     'LICENSE',
     'binding.gyp',
-    prebuild,
+    ...PREBUILDS.map((p) => p.file),
     ...gitFiles('native'),
     ...sources.flatMap(emitted),
   ].sort();
 }
 
+// 0. What the binaries promise, before anything is packed.
+for (const p of PREBUILDS) {
+  const found = inspectPrebuild(p, root);
+  if (found.problems.length) fail(`${p.file}: ${found.problems.join('; ')}`);
+  const needs = Object.entries(found.versions).map(([prefix, version]) => `${prefix}_${version}`).join(', ');
+  console.log(`ok: ${p.file}: ${found.machine}, stripped, ${found.size} bytes, links ${found.needed.join(' ')}, ` +
+    `needs at most ${needs}`);
+}
+
 // 1. The tarball and its exact file list. build:dist (what prepare runs) empties dist/ first, so
 // no file of a removed module lingers in it; pack itself then runs no script, which keeps its
 // --json output clean.
-if (!fs.existsSync(path.join(root, prebuild))) fail(`${prebuild} is missing: run npm run build:prebuild`);
 run('npm', ['run', '--silent', 'build:dist'], { cwd: root });
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sockctl-package-'));

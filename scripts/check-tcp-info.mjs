@@ -5,14 +5,23 @@
 // never 0. Run on the host and inside kernel-run VMs (.ci/run, npm run matrix) — vitest is too
 // slow to start under emulation, so this is a plain script that exits 1 on any mismatch.
 //
-// usage: node scripts/check-tcp-info.mjs [--length N]   (N overrides the per-series length)
+// usage: node scripts/check-tcp-info.mjs [--length N] [--package DIR]
+//   --length N     overrides the per-series length
+//   --package DIR  loads sockctl as installed in DIR/node_modules (default: this tree's dist/)
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 
-const require = createRequire(import.meta.url);
-const { tcpInfo, TCP_INFO_FIELDS } = require('../dist/index.js');
+const option = (name) => {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const installedIn = option('--package');
+const { tcpInfo, TCP_INFO_FIELDS } = installedIn
+  ? createRequire(path.resolve(installedIn, 'package.json'))('sockctl')
+  : createRequire(import.meta.url)('../dist/index.js');
 
 // The lengths measured on Debian's kernels; a series not listed is only checked for consistency.
 const KNOWN = { '6.1': 232, '6.12': 248, '6.18': 280 };
@@ -21,8 +30,7 @@ const NEWER_THAN_6_1 = ['rcvWnd', 'rehash', 'totalRto', 'totalRtoRecoveries', 't
 const SIZES = { u8: 1, bits: 1, u16: 2, u32: 4, u64: 8 };
 
 const series = os.release().match(/^(\d+\.\d+)/)?.[1] ?? '?';
-const flag = process.argv.indexOf('--length');
-const expected = flag > 0 ? Number(process.argv[flag + 1]) : KNOWN[series];
+const expected = option('--length') !== undefined ? Number(option('--length')) : KNOWN[series];
 
 // Bounded: a hung connect must not hold a CI job.
 setTimeout(() => {

@@ -1,9 +1,11 @@
-// prepack: refuse to pack or publish a tarball without the linux-x64 prebuild, which would leave
-// every user with a source build (and, under npm 11's script approvals, with no binary at all).
+// prepack: refuse to pack or publish a tarball without every prebuild it ships (linux-x64,
+// linux-arm64), which would leave those users with a source build (and, under npm 11's script
+// approvals, with no binary at all).
 import fs from 'node:fs';
+import { PREBUILDS } from './prebuilds.mjs';
 
-const prebuild = 'prebuilds/linux-x64/sockctl.glibc.node';
-if (!fs.existsSync(prebuild)) {
-  console.error(`prepack: ${prebuild} is missing; run npm run build:prebuild first`);
+const missing = PREBUILDS.map((p) => p.file).filter((file) => !fs.existsSync(file));
+if (missing.length) {
+  console.error(`prepack: ${missing.join(', ')} missing; run npm run build:prebuild first`);
   process.exit(1);
 }

@@ -7,13 +7,13 @@ const root = path.join(__dirname, '..');
 describe('the loaded binary', () => {
   it('is a file of this package, under build/ or prebuilds/', () => {
     const relative = path.relative(root, nativePath);
-    expect(relative).toMatch(/^(build\/(Release|Debug)|prebuilds\/linux-x64)\/[^/]+\.node$/);
+    expect(relative).toMatch(new RegExp(`^(build/(Release|Debug)|prebuilds/linux-${process.arch})/[^/]+\\.node$`));
     expect(typeof native.options.getOption).toBe('function');
   });
 
   // The shipping checks run the suite with PREBUILDS_ONLY=1 (node-gyp-build then never looks at
   // build/): this is what proves that the prebuild, not a local build, passed the suite.
-  it.runIf(process.env.PREBUILDS_ONLY)('is the linux-x64 glibc prebuild when PREBUILDS_ONLY is set', () => {
-    expect(path.relative(root, nativePath)).toBe(path.join('prebuilds', 'linux-x64', 'sockctl.glibc.node'));
+  it.runIf(process.env.PREBUILDS_ONLY)('is the glibc prebuild for this CPU when PREBUILDS_ONLY is set', () => {
+    expect(path.relative(root, nativePath)).toBe(path.join('prebuilds', `linux-${process.arch}`, 'sockctl.glibc.node'));
   });
 });

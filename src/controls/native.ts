@@ -2,6 +2,7 @@
  * Loads the compiled addon with node-gyp-build (a local `build/Release` if there is one, else a
  * prebuild from `prebuilds/`) and types it. This interface is the whole contract with native/.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
 import { codedError } from './errors.js';
@@ -154,10 +155,14 @@ function load(): Loaded {
     const file = nodeGypBuild.resolve(packageRoot);
     return { binding: require(file) as NativeBinding, file };
   } catch (cause) {
+    // node-gyp-build's own test: with /etc/alpine-release it takes the system for musl and skips
+    // the glibc-tagged prebuilds.
+    const libc = existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
     const error = codedError(
       'ERR_SOCKCTL_NO_BINARY',
-      `sockctl: no native binary fits ${process.platform}-${process.arch} (Node ${process.version}, ` +
-        `N-API). Prebuilds ship for linux-x64 (glibc). Elsewhere build from source: install a C++ ` +
+      `sockctl: no native binary fits ${process.platform}-${process.arch} with ${libc} (Node ` +
+        `${process.version}, N-API). Prebuilds ship for linux-x64 and linux-arm64 with glibc; other ` +
+        `CPUs and musl (Alpine) need a source build: install a C++ ` +
         `toolchain (g++, make) and Python, then allow the package's install script and rerun it ` +
         `(npm 11: \`npm install-scripts approve sockctl && npm rebuild sockctl\`), or run ` +
         `\`npx node-gyp rebuild\` in ${packageRoot}.`,

@@ -4,7 +4,8 @@
 // them, and calls each with garbage. One line per call on stdout, written synchronously:
 //   B <index> <label>             before the call (the last one without E is the crasher)
 //   E <index> <outcome> <code>    outcome: returned | coded | own | uncoded
-// and a final `S {json}` summary. `--start N` resumes after a crash at call N-1.
+// and a final `S {json}` summary. `--start N` resumes after a crash at call N-1; `--stop-at N`
+// ends before call N.
 //
 // Ownership: integer fds of sockets libuv owns are only passed to functions that read or set
 // options (name pattern below), never to anything that could close, read or write them.
@@ -23,8 +24,10 @@ const api = require(path.join(root, 'dist/index.js'));
 const { native } = require(path.join(root, 'dist/controls/native.js'));
 
 const start = Number(process.argv[process.argv.indexOf('--start') + 1] || 0);
-// For the parent's own check that it sees crashes: die by SIGSEGV at this call index.
+// For the parent's own check that it sees crashes: die by SIGSEGV at this call index, and stop
+// (with the summary) before this one, so that check does not walk the whole API again.
 const crashAt = process.argv.includes('--crash-at') ? Number(process.argv[process.argv.indexOf('--crash-at') + 1]) : -1;
+const stopAt = process.argv.includes('--stop-at') ? Number(process.argv[process.argv.indexOf('--stop-at') + 1]) : Infinity;
 const OPTION_ONLY = /^(get|set|take)|^tcpInfo$|^queues$/;
 const DEADLINE = Date.now() + 60_000;
 
@@ -208,6 +211,7 @@ for (const target of targets) {
       : [['(1, 2)', [1, 2]]];
     for (const [argsLabel, args] of vectors) {
       if (Date.now() > DEADLINE) throw new Error('hostile harness: over its time budget');
+      if (index >= stopAt) break;
       if (socketPair.client.destroyed || socketPair.peer.destroyed) socketPair = await live();
       const i = index++;
       if (i < start) continue;

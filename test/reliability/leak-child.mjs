@@ -2,7 +2,7 @@
 // (plus the semi-space flags the test passes):
 // loopback connections opened and reset through abort() in batches, with the process's fd
 // count (/proc/self/fd), V8 heap and RSS taken after a full GC at checkpoints. Bounded in
-// count (argument, default 10,000) and time (90 s). Prints `S {json}`.
+// count (argument, default 15,000) and time (90 s). Prints `S {json}`.
 import { readdirSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -13,8 +13,10 @@ const require = createRequire(import.meta.url);
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { abort, setKeepAlive, tcpInfo } = require(path.join(root, 'dist/index.js'));
 
-const TOTAL = Number(process.argv[2] ?? 10_000);
+const TOTAL = Number(process.argv[2] ?? 15_000);
 const BATCH = 100;
+// Checkpoints after the warm-up: every third of the run.
+const CHECKPOINTS = [TOTAL / 3, (2 * TOTAL) / 3, TOTAL].map((n) => Math.round(n / BATCH) * BATCH);
 const DEADLINE = Date.now() + 90_000;
 
 async function settle() {
@@ -58,8 +60,7 @@ const start = Date.now();
 for (let round = 0; done < TOTAL + WARMUP * BATCH; round++, done += BATCH) {
   if (Date.now() > DEADLINE) throw new Error(`leak check: over its time budget after ${done} connections`);
   await batch(round);
-  if (done + BATCH === WARMUP * BATCH + TOTAL / 2) points.push(await checkpoint(TOTAL / 2));
+  for (const at of CHECKPOINTS) if (done + BATCH === WARMUP * BATCH + at) points.push(await checkpoint(at));
 }
-points.push(await checkpoint(TOTAL));
 server.close();
 writeSync(1, `S ${JSON.stringify({ connections: TOTAL, ms: Date.now() - start, points })}\n`);

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { tcpInfo, type TcpState } from '../../controls/tcp-info.js';
+import { validatePort } from '../../controls/validate.js';
 import { delay, socketOf, type Action } from '../step.js';
 import type { EndName } from '../types.js';
 
@@ -10,6 +11,8 @@ import type { EndName } from '../types.js';
  * `remotePort`), from the kernel's table in /proc/net/tcp and /proc/net/tcp6.
  */
 export function timeWaitSockets(port: number, remotePort?: number): number {
+  validatePort(port, 'port');
+  if (remotePort !== undefined) validatePort(remotePort, 'remotePort');
   let count = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
