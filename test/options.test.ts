@@ -191,3 +191,22 @@ describe('kernel failures are Node-shaped errors', () => {
     expect(await seen).toMatchObject({ code: 'ECONNRESET' });
   });
 });
+
+describe('edges the kernel decides', () => {
+  it('linger: 1000 ms is the first whole second, 999 ms would round to a reset and is refused', async () => {
+    pair = await tcpPair();
+    setLinger(pair.client, 1_000);
+    expect(getLinger(pair.client)).toBe(1_000);
+    expect(() => setLinger(pair!.client, 999)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(getLinger(pair.client)).toBe(1_000);
+  });
+
+  it('keepalive: a timer left out keeps the value the kernel has', async () => {
+    pair = await tcpPair();
+    setKeepAlive(pair.client, { idle: 11_000, interval: 4_000, count: 6 });
+    setKeepAlive(pair.client, { idle: 20_000 });
+    expect(getKeepAlive(pair.client)).toEqual({ enable: true, idle: 20_000, interval: 4_000, count: 6 });
+    setKeepAlive(pair.client, { enable: false });
+    expect(getKeepAlive(pair.client)).toEqual({ enable: false, idle: 20_000, interval: 4_000, count: 6 });
+  });
+});

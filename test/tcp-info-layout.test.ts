@@ -160,3 +160,20 @@ describe('struct tcp_info, field by field', () => {
     }
   });
 });
+
+describe('decodeTcpInfo arguments', () => {
+  it('takes any ArrayBufferView and a length, and refuses anything else', () => {
+    expect(() => decodeTcpInfo('x' as unknown as Uint8Array)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => decodeTcpInfo(new Uint8Array(8), '8' as unknown as number)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    // The length is clamped to the bytes there are: nothing past them is read.
+    expect(decodeTcpInfo(new Uint8Array([1, 2]), 999)).toMatchObject({ length: 2, state: 'ESTABLISHED', caState: 'CWR', retransmits: undefined });
+    expect(decodeTcpInfo(new Uint8Array([1, 2]), -5)).toMatchObject({ length: 0, state: 'UNKNOWN', caState: undefined });
+  });
+
+  it('a view whose buffer was transferred away decodes as empty instead of throwing', () => {
+    const backing = new ArrayBuffer(TCP_INFO_SIZE);
+    const view = new Uint8Array(backing);
+    structuredClone(backing, { transfer: [backing] });
+    expect(decodeTcpInfo(view, TCP_INFO_SIZE)).toMatchObject({ length: 0, state: 'UNKNOWN', rttUs: undefined });
+  });
+});
