@@ -3,7 +3,9 @@
 // takes hours on two cores.
 const PARTS = {
   controls: ['src/controls/**/*.ts', 'src/testing.ts', 'src/vitest.ts'],
-  raw: ['src/raw/**/*.ts'],
+  // netns-exec.ts is the program sockctl-netns runs inside the namespace, a process entry point
+  // like the CLI: only child processes (from dist/) run it.
+  raw: ['src/raw/**/*.ts', '!src/raw/netns-exec.ts'],
   scenario: ['src/scenario/**/*.ts'],
   faults: ['src/faults/**/*.ts'],
 };

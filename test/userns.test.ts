@@ -4,12 +4,14 @@
 // `npm test` builds first) through test/fixtures/privilege-child.cjs — as uid 65534 from a copy
 // in the temp dir (nobody.ts), since the clone may sit where that uid cannot enter.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { canUseNetns, netnsCommand, type ProbeResult } from '../src/index.js';
+import { canUseNetns, netnsCommand, runInNetns, type ProbeResult } from '../src/index.js';
 import { NETNS_EXEC } from '../src/raw/userns.js';
 import { isRoot, NOBODY, stageForNobody } from './nobody.js';
 
@@ -158,5 +160,36 @@ describe.skipIf(!netns.ok || !built || !stageReadable)(`${isRoot ? 'uid 65534' :
       expect(r.kill[host].owner).toMatchObject({ code: 'ECONNABORTED', errno: -103, syscall: 'read' });
       expect(r.kill[host].peer).toMatchObject({ code: 'ECONNRESET', errno: -104, syscall: 'read' });
     }
+  });
+});
+
+describe('runInNetns and canUseNetns, in this process', () => {
+  // A stand-in for unshare(1) that prints what it was started with, so runInNetns's own part —
+  // the argv, stdio, env and cwd it hands to spawn — is checked without a namespace.
+  const fakeUnshare = path.join(mkdtempSync(path.join(os.tmpdir(), 'sockctl-unshare-')), 'unshare');
+  writeFileSync(fakeUnshare, '#!/bin/sh\necho "X=$X cwd=$(pwd) argv=$*"\nexit 3\n', { mode: 0o755 });
+  afterAll(() => rmSync(path.dirname(fakeUnshare), { recursive: true, force: true }));
+
+  it('spawns the unshare argv with the stdio, env and cwd given, and passes its exit code through', async () => {
+    const child = runInNetns('sh', ['-c', 'true'], { unshare: fakeUnshare, stdio: ['ignore', 'pipe', 'inherit'], env: { X: 'y' }, cwd: '/' });
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk));
+    const [code] = (await once(child, 'close')) as [number];
+    expect(code).toBe(3);
+    expect(out.trim()).toBe(`X=y cwd=/ argv=--user --map-root-user --net -- ${process.execPath} ${NETNS_EXEC} sh -c true`);
+  });
+
+  it('refuses bad options; a missing unshare is the child\'s spawn error', async () => {
+    expect(() => runInNetns('sh', [], null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => runInNetns('', [])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    const child = runInNetns('sh', [], { unshare: '/nonexistent/unshare', stdio: 'ignore' });
+    const [error] = (await once(child, 'error')) as [NodeJS.ErrnoException];
+    expect(error).toMatchObject({ code: 'ENOENT', syscall: 'spawn /nonexistent/unshare' });
+  });
+
+  it('canUseNetns reports an unshare that cannot run, and one that fails, with a reason', () => {
+    expect(canUseNetns('/nonexistent/unshare')).toEqual({ ok: false, reason: expect.any(String) });
+    expect(canUseNetns(fakeUnshare)).toEqual({ ok: false, reason: expect.any(String) });
+    expect(canUseNetns('true')).toEqual({ ok: true });
   });
 });
