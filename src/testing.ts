@@ -5,6 +5,7 @@
  * Import from `sockctl/testing`; nothing here loads vitest.
  */
 import { AssertionError } from 'node:assert';
+import { types } from 'node:util';
 import { invalidArgType, invalidArgValue, validateInteger } from './controls/validate.js';
 import {
   baselineOf,
@@ -16,6 +17,43 @@ import {
   type SocketBaseline,
 } from './controls/leaks.js';
 import type { SnapshotSocket } from './controls/sockets.js';
+
+/** The error {@link expectRejectsWithCode} returns: an Error whose own `code` or a `cause`'s matched. */
+export interface CodedError extends Error {
+  /** The error's own code; fetch's TypeError has none and carries the kernel's on `cause`. */
+  code?: string;
+  /** Negative errno of a kernel error (`-104`). */
+  errno?: number;
+  syscall?: string;
+  cause?: unknown;
+}
+
+/** The matchers of {@link sockctlMatchers}, as `expect(value)` offers them (`R`: what they return). */
+export interface SockctlMatchers<R = unknown> {
+  /**
+   * Passes when the error, or one along its `cause` chain, carries `code`:
+   * `expect(error).toHaveErrorCode('ECONNRESET')` (fetch's TypeError has it on `cause`).
+   */
+  toHaveErrorCode(code: string): R;
+  /**
+   * Passes when a fault-fixture record (made with `capture: true`) or a captured wire sent
+   * segments with `flags` (`'R'`, `'F'`, `'S'`, ...), `count` of them when given.
+   */
+  toHaveSent(flags: string, count?: number): R;
+  /** As {@link SockctlMatchers.toHaveSent}, for segments its peer sent. */
+  toHaveReceived(flags: string, count?: number): R;
+}
+
+// vitest's `Assertion` and @types/jest's `expect` both extend the global `jest.Matchers`, so
+// this one declaration types `expect(e).toHaveErrorCode(...)` after `expect.extend(sockctlMatchers)`
+// in either, with no import of a test framework's types (the type parameters must be those
+// vitest and @types/jest declare). The asymmetric form (`expect.toHaveErrorCode(...)`) is typed
+// by `sockctl/vitest`.
+declare global {
+  namespace jest {
+    interface Matchers<R, T = {}> extends SockctlMatchers<R> {}
+  }
+}
 
 /** How deep a `cause` chain is followed (a cycle must not loop). */
 const MAX_CAUSES = 8;
@@ -57,8 +95,11 @@ export function expectErrorCode<E = unknown>(error: E, code: string): E {
   return error;
 }
 
-/** Awaits `promise` (or calls `fn`), asserts it rejects with `code` (or a cause with it), and returns the error. */
-export async function expectRejectsWithCode(promise: Promise<unknown> | (() => Promise<unknown>), code: string): Promise<unknown> {
+/**
+ * Awaits `promise` (or calls `fn`), asserts it rejects with an Error that carries `code` itself
+ * or on its `cause` chain, and returns that Error.
+ */
+export async function expectRejectsWithCode(promise: Promise<unknown> | (() => Promise<unknown>), code: string): Promise<CodedError> {
   let outcome: { error: unknown } | undefined;
   try {
     await (typeof promise === 'function' ? promise() : promise);
@@ -68,7 +109,16 @@ export async function expectRejectsWithCode(promise: Promise<unknown> | (() => P
   if (outcome === undefined) {
     throw new AssertionError({ message: `expected a rejection with code ${code}, but it resolved`, expected: code, operator: 'expectRejectsWithCode' });
   }
-  return expectErrorCode(outcome.error, code);
+  const error = expectErrorCode(outcome.error, code);
+  if (!isError(error)) {
+    throw new AssertionError({ message: `expected a rejection with an Error, got ${typeof error}`, actual: error, expected: code, operator: 'expectRejectsWithCode' });
+  }
+  return error;
+}
+
+// Errors from another realm (a vm context, a worker's structured clone) fail instanceof.
+function isError(value: unknown): value is CodedError {
+  return value instanceof Error || types.isNativeError(value);
 }
 
 function describe(value: unknown): string {

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   blackhole,
@@ -30,6 +32,21 @@ afterEach(async () => {
   }
 });
 
+// Another program attaches the same drop-all program (`ret #0`) to a TCP socket of its own:
+// Python's setsockopt, with struct sock_fprog packed by hand. Prints 'ok' or the errno.
+const ATTACH_ELSEWHERE = String.raw`
+import ctypes, socket, struct
+code = ctypes.create_string_buffer(struct.pack('HBBI', 0x06, 0, 0, 0))
+prog = struct.pack('HL', 1, ctypes.addressof(code))
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+try:
+    s.setsockopt(socket.SOL_SOCKET, 26, prog)
+    print('ok')
+except OSError as e:
+    print(e.errno)
+`;
+const elsewhere = spawnSync('python3', ['-c', ATTACH_ELSEWHERE], { encoding: 'utf8', timeout: 10_000 });
+
 describe('canBlackhole', () => {
   it('answers from the running kernel: ok, or a code and a reason naming CAP_NET_ADMIN', () => {
     if (probe.ok) {
@@ -38,6 +55,15 @@ describe('canBlackhole', () => {
       expect(probe.code).toBe('EPERM');
       expect(probe.reason).toContain('CAP_NET_ADMIN');
     }
+  });
+
+  // A probe that fails for a bug of its own would skip every blackhole test as if privilege were
+  // missing: where another program can attach the filter, the probe must say ok, and the reverse.
+  it.skipIf(elsewhere.status !== 0)('agrees with another program attaching the same filter (python3 setsockopt)', () => {
+    const other = elsewhere.stdout.trim();
+    console.log(`python3 SO_ATTACH_FILTER on a TCP socket: ${other === 'ok' ? 'ok' : `errno ${other}`}; canBlackhole: ${probe.ok ? 'ok' : probe.code}`);
+    expect(probe.ok).toBe(other === 'ok');
+    if (!probe.ok) expect(Number(other)).toBe(osConstants.errno[probe.code as keyof typeof osConstants.errno]);
   });
 });
 

@@ -1,12 +1,38 @@
 import os from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { performance } from 'node:perf_hooks';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { canBlackhole } from '../src/index.js';
 import { canCapture } from '../src/raw/capture.js';
 import { catalog } from '../src/scenario/catalog/index.js';
+import { isRoot, NOBODY, stageForNobody } from './nobody.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli/cli.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+// As root, the CLI also runs as uid 65534, from a copy that uid can read.
+const stage = isRoot ? stageForNobody() : undefined;
+afterAll(() => stage?.remove());
+
+/** Runs the CLI with both outputs piped and notes when stdout's first bytes came. */
+function timed(args: string[]): Promise<{ firstStdoutMs: number; exitMs: number; stdout: string; stderr: string; status: number | null }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    let firstStdoutMs = -1;
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (firstStdoutMs < 0) firstStdoutMs = performance.now() - started;
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ firstStdoutMs, exitMs: performance.now() - started, stdout, stderr, status }));
+  });
+}
 
 describe('sockctl CLI', () => {
   it('--list names every case', () => {
@@ -78,6 +104,44 @@ describe('sockctl CLI', () => {
       expect(raw.wire.skipped).toMatch(/CAP_NET_RAW/);
       expect(raw.steps[0].segments).toBeUndefined();
     }
+  });
+
+  it('piped, it prints the header before the cases run and progress on stderr while they wait', async () => {
+    const silent = canBlackhole().ok;
+    // user-timeout-silent-peer waits ~0.9 s on a kernel timer where it can run.
+    const out = await timed(['--only', 'user-timeout-silent-peer', '--family', '4']);
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout.split('\n')[0]).toMatch(/^sockctl — Linux /);
+    expect(out.stderr).toMatch(/^sockctl: 1 runs started/m);
+    if (silent) {
+      expect(out.exitMs - out.firstStdoutMs, 'the header came before the kernel timer ran out').toBeGreaterThan(500);
+    }
+  });
+
+  it('--json on a pipe keeps stderr empty and stdout pure JSON', () => {
+    const out = run('--json', '--only', 'connect-refused', '--family', '4');
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stderr).toBe('');
+    expect(JSON.parse(out.stdout).results[0]).toMatchObject({ name: 'connect-refused', verdict: 'pass' });
+  });
+
+  const noSkip = stage?.unreadable || (!isRoot && canBlackhole().ok ? 'blackhole works here and uid 65534 is out of reach' : '');
+  it.skipIf(noSkip)(`a skipped case takes one line naming what it needs (the header gives the reason)${noSkip ? ` (skipped: ${noSkip})` : ''}`, () => {
+    const args = ['--only', 'kernel-kill', 'user-timeout-silent-peer'];
+    const out = stage
+      ? spawnSync('setpriv', [...NOBODY, process.execPath, path.join(stage.root, 'dist', 'cli', 'cli.js'), ...args], { encoding: 'utf8', timeout: 60_000, cwd: '/' })
+      : spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+    expect(out.status, out.stderr).toBe(0);
+    const lines = out.stdout.split('\n');
+    expect(lines.filter((l) => l.startsWith('  blackhole: unavailable — '))).toHaveLength(1);
+    const rows = lines.filter((l) => /^(kernel-kill|user-timeout-silent-peer) /.test(l));
+    expect(rows).toEqual([
+      expect.stringMatching(/^kernel-kill +│ skipped \(v4\+v6\): needs kill \(CAP_NET_ADMIN, INET_DIAG_DESTROY\)$/),
+      expect.stringMatching(/^user-timeout-silent-peer +│ skipped \(v4\+v6\): needs blackhole \(CAP_NET_ADMIN\)$/),
+    ]);
+    // Nothing of either row wraps onto further lines: the table is its head, its rule and the two.
+    const head = lines.findIndex((l) => l.startsWith('case '));
+    expect(lines[head + 4]).toBe('');
   });
 
   it('usage errors exit 2', () => {

@@ -1,25 +1,27 @@
 // The fixtures' silence and loss unprivileged: inside the user + network namespace that
 // sockctl-netns makes, uid 65534 holds CAP_NET_ADMIN over the namespace's sockets, so the
-// socket filters work there (test/fixtures/faults-netns-child.cjs, on the built dist/).
+// socket filters work there (test/fixtures/faults-netns-child.cjs, on the built dist/). As
+// uid 65534 the child runs a readable copy in the temp dir (nobody.ts): the clone may be closed
+// to that uid.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { canUseNetns } from '../src/index.js';
+import { isRoot, NOBODY, stageForNobody } from './nobody.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
-const CHILD = path.join(HERE, 'fixtures', 'faults-netns-child.cjs');
-const NOBODY = ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--inh-caps=-all'];
-const isRoot =
-  process.getuid?.() === 0 &&
-  readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295';
 const netns = canUseNetns();
 const built = existsSync(path.join(ROOT, 'dist', 'index.js'));
+const stage = isRoot && built && netns.ok ? stageForNobody(['test/fixtures/faults-netns-child.cjs']) : undefined;
+afterAll(() => stage?.remove());
+const CHILD = path.join(stage?.root ?? ROOT, 'test', 'fixtures', 'faults-netns-child.cjs');
+const skip = !netns.ok ? ` (skipped: ${netns.reason})` : stage?.unreadable ? ` (skipped: ${stage.unreadable})` : '';
 
-describe.skipIf(!netns.ok || !built)(`fault fixtures inside sockctl-netns${netns.ok ? '' : ` (skipped: ${netns.reason})`}`, () => {
+describe.skipIf(skip !== '' || !built)(`fault fixtures inside sockctl-netns${skip}`, () => {
   it(`${isRoot ? 'uid 65534' : 'this user'}: silent, a timeout toxic and packet loss work without root`, () => {
     const dist = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'index.js')) as typeof import('../src/index.js');
     const argv = dist.netnsCommand(process.execPath, [CHILD]);

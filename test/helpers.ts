@@ -106,24 +106,3 @@ export function udpFdOf(socket: object): number {
   if (typeof fd !== 'number' || fd < 0) throw new Error('dgram socket has no fd (not bound yet?)');
   return fd;
 }
-
-/**
- * What the privilege tests may do here. `isRoot`: root of the initial user namespace (inside
- * `unshare -U`, uid 0 cannot become 65534, which is not mapped there; the initial namespace maps
- * all 2^32 - 1 ids onto themselves). `netns`: whether runInNetns() works. `noRoot`/`noNetns`: the
- * skip reasons for test names. `NOBODY`: setpriv's arguments for uid/gid 65534 without groups or
- * capabilities.
- */
-export function privileges(canUseNetns: () => { ok: boolean; reason?: string }) {
-  const isRoot =
-    process.getuid?.() === 0 && readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') === '0 0 4294967295';
-  const netns = canUseNetns();
-  return {
-    isRoot,
-    netns,
-    noRoot: isRoot ? '' : ' (skipped: switching to uid 65534 needs root of the initial user namespace)',
-    noNetns: netns.ok ? '' : ` (skipped: ${netns.reason})`,
-  };
-}
-
-export const NOBODY = ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--inh-caps=-all'];

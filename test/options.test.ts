@@ -68,9 +68,14 @@ describe.each(HOSTS)('round trip on %s', (host) => {
     const nodelay = getOption(pair.client, constants.IPPROTO_TCP, constants.TCP_NODELAY);
     setOption(pair.client, constants.IPPROTO_TCP, constants.TCP_NODELAY, nodelay ? 0 : 1);
     expect(getOption(pair.client, constants.IPPROTO_TCP, constants.TCP_NODELAY)).toBe(nodelay ? 0 : 1);
-    setOption(pair.client, constants.SOL_SOCKET, constants.SO_RCVBUF, 65536);
+    // A value whose doubled form differs from the initial one (the default, tcp_rmem[1], is
+    // 131072 on many hosts: setting 65536 would read back the default and prove nothing).
+    const initial = getOption(pair.client, constants.SOL_SOCKET, constants.SO_RCVBUF);
+    const wanted = initial === 2 * 24_576 ? 20_480 : 24_576;
+    setOption(pair.client, constants.SOL_SOCKET, constants.SO_RCVBUF, wanted);
     // socket(7): the kernel doubles the value to leave room for bookkeeping.
-    expect(getOption(pair.client, constants.SOL_SOCKET, constants.SO_RCVBUF)).toBe(131072);
+    expect(getOption(pair.client, constants.SOL_SOCKET, constants.SO_RCVBUF)).toBe(2 * wanted);
+    expect(2 * wanted).not.toBe(initial);
   });
 
   it('options work on the accepted socket and on a listening net.Server', async () => {
@@ -184,5 +189,24 @@ describe('kernel failures are Node-shaped errors', () => {
     const seen = nextError(pair.client);
     abort(pair.server);
     expect(await seen).toMatchObject({ code: 'ECONNRESET' });
+  });
+});
+
+describe('edges the kernel decides', () => {
+  it('linger: 1000 ms is the first whole second, 999 ms would round to a reset and is refused', async () => {
+    pair = await tcpPair();
+    setLinger(pair.client, 1_000);
+    expect(getLinger(pair.client)).toBe(1_000);
+    expect(() => setLinger(pair!.client, 999)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(getLinger(pair.client)).toBe(1_000);
+  });
+
+  it('keepalive: a timer left out keeps the value the kernel has', async () => {
+    pair = await tcpPair();
+    setKeepAlive(pair.client, { idle: 11_000, interval: 4_000, count: 6 });
+    setKeepAlive(pair.client, { idle: 20_000 });
+    expect(getKeepAlive(pair.client)).toEqual({ enable: true, idle: 20_000, interval: 4_000, count: 6 });
+    setKeepAlive(pair.client, { enable: false });
+    expect(getKeepAlive(pair.client)).toEqual({ enable: false, idle: 20_000, interval: 4_000, count: 6 });
   });
 });

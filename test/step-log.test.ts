@@ -43,9 +43,10 @@ describe('StepLog', () => {
     expect(record.durationMs).toBeGreaterThanOrEqual(19);
   });
 
-  it('a skipped result carries its reason and no steps', () => {
-    expect(skippedResult('x', 4, 'needs y')).toEqual({
-      name: 'x', family: 4, verdict: 'skipped', reason: 'needs y', steps: [], expected: [], actual: [], durationMs: 0,
+  it('a skipped result carries the unmet requirement, its reason and no steps', () => {
+    expect(skippedResult('x', 4, 'y (CAP_Z)', 'EPERM: no')).toEqual({
+      name: 'x', family: 4, verdict: 'skipped', reason: 'needs y (CAP_Z): EPERM: no', unmet: 'y (CAP_Z)',
+      steps: [], expected: [], actual: [], durationMs: 0,
     });
   });
 });

@@ -1,25 +1,34 @@
 // The privileged features as an unprivileged user: once as uid 65534 on the host (the kernel
 // refuses, and the errors say why), once as uid 65534 inside the namespace runInNetns() makes
 // (the kernel's real timeouts and kill work). The children run the built library (dist/, which
-// `npm test` builds first) through test/fixtures/privilege-child.cjs.
+// `npm test` builds first) through test/fixtures/privilege-child.cjs — as uid 65534 from a copy
+// in the temp dir (nobody.ts), since the clone may sit where that uid cannot enter.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { canUseNetns, netnsCommand, type ProbeResult } from '../src/index.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { canUseNetns, netnsCommand, runInNetns, type ProbeResult } from '../src/index.js';
 import { NETNS_EXEC } from '../src/raw/userns.js';
-import { NOBODY, privileges } from './helpers.js';
+import { NOBODY, privileges, stageForNobody } from './nobody.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
-const CHILD = path.join(HERE, 'fixtures', 'privilege-child.cjs');
 const CLI = path.join(ROOT, 'dist', 'cli', 'netns-cli.js');
 const CHILD_TIMEOUT_MS = 30_000;
-
 const built = existsSync(path.join(ROOT, 'dist', 'index.js'));
 const { isRoot, netns, noRoot, noNetns } = privileges(canUseNetns);
+
+// The children as uid 65534 run a readable copy (the clone may be closed to that uid).
+const stage = isRoot && built ? stageForNobody(['test/fixtures/privilege-child.cjs']) : undefined;
+afterAll(() => stage?.remove());
+const STAGE = stage?.root ?? ROOT;
+const CHILD = path.join(STAGE, 'test', 'fixtures', 'privilege-child.cjs');
+const noStage = stage?.unreadable ? ` (skipped: ${stage.unreadable})` : '';
+const stageReadable = !stage?.unreadable;
 if (!isRoot) console.log('uid 65534 tests skipped: switching uid needs root of the initial user namespace');
 if (!netns.ok) console.log(`namespace tests skipped: ${netns.reason}`);
 
@@ -94,7 +103,7 @@ describe.skipIf(!netns.ok || !built)(`a bare unshare -Urn, before lo is up${noNe
   });
 });
 
-describe.skipIf(!isRoot || !built)(`uid 65534 without a namespace${noRoot}`, () => {
+describe.skipIf(!isRoot || !built || !stageReadable)(`uid 65534 without a namespace${noRoot}${noStage}`, () => {
   it('the probes say EPERM and both features throw EPERM naming CAP_NET_ADMIN', () => {
     const r = report('setpriv', [...NOBODY, process.execPath, CHILD]);
     console.log(`uid ${r.uid}: canBlackhole ${JSON.stringify(r.canBlackhole.code)}, canKill ${JSON.stringify(r.canKill.code)}`);
@@ -124,10 +133,10 @@ describe.skipIf(!isRoot || !built)(`uid 65534 without a namespace${noRoot}`, () 
   });
 });
 
-describe.skipIf(!netns.ok || !built)(`${isRoot ? 'uid 65534' : 'this user'} inside runInNetns()${noNetns}`, () => {
+describe.skipIf(!netns.ok || !built || !stageReadable)(`${isRoot ? 'uid 65534' : 'this user'} inside runInNetns()${noNetns}${noStage}`, () => {
   it('blackhole gives the real user-timeout ETIMEDOUT, kill gives ECONNABORTED / ECONNRESET', () => {
     // The built netnsCommand: its NETNS_EXEC is a .js file next to it, which src/ has not.
-    const dist = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'index.js')) as { netnsCommand: typeof netnsCommand };
+    const dist = createRequire(import.meta.url)(path.join(STAGE, 'dist', 'index.js')) as { netnsCommand: typeof netnsCommand };
     const argv = dist.netnsCommand(process.execPath, [CHILD]);
     const r = isRoot
       ? report('setpriv', [...NOBODY, argv.command, ...argv.args])
@@ -149,5 +158,36 @@ describe.skipIf(!netns.ok || !built)(`${isRoot ? 'uid 65534' : 'this user'} insi
       expect(r.kill[host].owner).toMatchObject({ code: 'ECONNABORTED', errno: -103, syscall: 'read' });
       expect(r.kill[host].peer).toMatchObject({ code: 'ECONNRESET', errno: -104, syscall: 'read' });
     }
+  });
+});
+
+describe('runInNetns and canUseNetns, in this process', () => {
+  // A stand-in for unshare(1) that prints what it was started with, so runInNetns's own part —
+  // the argv, stdio, env and cwd it hands to spawn — is checked without a namespace.
+  const fakeUnshare = path.join(mkdtempSync(path.join(os.tmpdir(), 'sockctl-unshare-')), 'unshare');
+  writeFileSync(fakeUnshare, '#!/bin/sh\necho "X=$X cwd=$(pwd) argv=$*"\nexit 3\n', { mode: 0o755 });
+  afterAll(() => rmSync(path.dirname(fakeUnshare), { recursive: true, force: true }));
+
+  it('spawns the unshare argv with the stdio, env and cwd given, and passes its exit code through', async () => {
+    const child = runInNetns('sh', ['-c', 'true'], { unshare: fakeUnshare, stdio: ['ignore', 'pipe', 'inherit'], env: { X: 'y' }, cwd: '/' });
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk));
+    const [code] = (await once(child, 'close')) as [number];
+    expect(code).toBe(3);
+    expect(out.trim()).toBe(`X=y cwd=/ argv=--user --map-root-user --net -- ${process.execPath} ${NETNS_EXEC} sh -c true`);
+  });
+
+  it('refuses bad options; a missing unshare is the child\'s spawn error', async () => {
+    expect(() => runInNetns('sh', [], null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => runInNetns('', [])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    const child = runInNetns('sh', [], { unshare: '/nonexistent/unshare', stdio: 'ignore' });
+    const [error] = (await once(child, 'error')) as [NodeJS.ErrnoException];
+    expect(error).toMatchObject({ code: 'ENOENT', syscall: 'spawn /nonexistent/unshare' });
+  });
+
+  it('canUseNetns reports an unshare that cannot run, and one that fails, with a reason', () => {
+    expect(canUseNetns('/nonexistent/unshare')).toEqual({ ok: false, reason: expect.any(String) });
+    expect(canUseNetns(fakeUnshare)).toEqual({ ok: false, reason: expect.any(String) });
+    expect(canUseNetns('true')).toEqual({ ok: true });
   });
 });

@@ -1,21 +1,27 @@
 // Capture and forging as an unprivileged user: as uid 65534 on the host the kernel refuses and the
 // errors say what is missing; as uid 65534 inside runInNetns() both work, and a non-loopback
 // address the namespace gives lo is neither captured nor forged to. The child runs the built
-// library (dist/) through test/fixtures/wire-child.cjs.
+// library (dist/) through test/fixtures/wire-child.cjs — as uid 65534 from a readable copy in
+// the temp dir (nobody.ts), since the clone may sit where that uid cannot enter.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { canUseNetns, type netnsCommand } from '../src/index.js';
-import { NOBODY, privileges } from './helpers.js';
+import { NOBODY, privileges, stageForNobody } from './nobody.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
-const CHILD = path.join(HERE, 'fixtures', 'wire-child.cjs');
 const built = existsSync(path.join(ROOT, 'dist', 'index.js'));
-const { isRoot, netns, noRoot, noNetns } = privileges(canUseNetns);
+const { isRoot, netns, noRoot: rootSkip, noNetns: netnsSkip } = privileges(canUseNetns);
+const stage = isRoot && built ? stageForNobody(['test/fixtures/wire-child.cjs']) : undefined;
+afterAll(() => stage?.remove());
+const CHILD = path.join(stage?.root ?? ROOT, 'test', 'fixtures', 'wire-child.cjs');
+const unreadable = stage?.unreadable ? ` (skipped: ${stage.unreadable})` : '';
+const noRoot = rootSkip || unreadable;
+const noNetns = netnsSkip || (netns.ok ? unreadable : '');
 
 interface Report {
   uid: number;
@@ -34,7 +40,7 @@ function report(command: string, args: string[]): Report {
   return JSON.parse(out.stdout) as Report;
 }
 
-describe.skipIf(!isRoot || !built)(`capture and forge as uid 65534 without a namespace${noRoot}`, () => {
+describe.skipIf(noRoot !== '' || !built)(`capture and forge as uid 65534 without a namespace${noRoot}`, () => {
   it('the probes say EPERM naming CAP_NET_RAW; capture throws it, forge returns it, forge cases skip', () => {
     const r = report('setpriv', [...NOBODY, process.execPath, CHILD]);
     expect(r.uid).toBe(65534);
@@ -49,7 +55,7 @@ describe.skipIf(!isRoot || !built)(`capture and forge as uid 65534 without a nam
   });
 });
 
-describe.skipIf(!netns.ok || !built)(`${isRoot ? 'uid 65534' : 'this user'} inside runInNetns()${noNetns}`, () => {
+describe.skipIf(noNetns !== '' || !built)(`${isRoot ? 'uid 65534' : 'this user'} inside runInNetns()${noNetns}`, () => {
   it('captures and forges on loopback; an address that is not loopback is neither captured nor forged to', () => {
     const dist = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'index.js')) as { netnsCommand: typeof netnsCommand };
     const argv = dist.netnsCommand(process.execPath, [CHILD, '--other-address']);

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { catalog, ERRNO_COVERAGE } from '../scenario/catalog/index.js';
-import { runCatalog, selectCases, type CaseRun, type CatalogRun } from '../scenario/run-catalog.js';
+import { runCatalog, selectCases, type CaseRun, type CatalogRun, type Environment } from '../scenario/run-catalog.js';
 import type { RawFamily } from '../raw/raw-socket.js';
 import type { StepRecord } from '../scenario/scenario.js';
 import { readFileSync } from 'node:fs';
@@ -68,7 +68,10 @@ function wrap(text: string, width: number): string[] {
   return lines;
 }
 
-function table(headers: string[], rows: string[][], widths: number[]): string {
+/** A table row, or one line that spans every column after the first (a skipped case). */
+type Row = string[] | { first: string; span: string; same: string };
+
+function table(headers: string[], rows: Row[], widths: number[]): string {
   const out: string[] = [];
   const render = (cells: string[]) => {
     const wrapped = cells.map((cell, i) => wrap(cell, widths[i]));
@@ -79,7 +82,10 @@ function table(headers: string[], rows: string[][], widths: number[]): string {
   };
   render(headers);
   out.push(widths.map((w) => '─'.repeat(w)).join('─┼─'));
-  for (const row of rows) render(row);
+  for (const row of rows) {
+    if (Array.isArray(row)) render(row);
+    else out.push(`${row.first.padEnd(widths[0])} │ ${row.span}`);
+  }
   return out.join('\n');
 }
 
@@ -115,7 +121,12 @@ function timeText(run: CaseRun): string {
   return `${Math.round(run.raw.durationMs)} ms`;
 }
 
-function row(r: CaseRun, family: string): string[] {
+function row(r: CaseRun, family: string): Row {
+  // The header already gives the probe's reason: a skip takes one line.
+  if (r.verdict === 'skipped') {
+    const needs = `needs ${r.raw.unmet ?? r.reason}`;
+    return { first: r.name, span: `skipped (${family}): ${needs}`, same: needs };
+  }
   return [
     `${r.name} ${family}`,
     r.expectation,
@@ -127,14 +138,19 @@ function row(r: CaseRun, family: string): string[] {
   ];
 }
 
+// What must agree for IPv4 and IPv6 to share a row: everything but the name and the time.
+function comparable(row: Row): unknown {
+  return Array.isArray(row) ? [row[2], row[3], row[4], row[6]] : row.same;
+}
+
 function renderTable(run: CatalogRun): string {
-  const rows: string[][] = [];
+  const rows: Row[] = [];
   const byName = new Map<string, CaseRun[]>();
   for (const r of run.results) byName.set(r.name, [...(byName.get(r.name) ?? []), r]);
   for (const runs of byName.values()) {
     const cells = runs.map((r) => row(r, `v${r.family}`));
     // One row when IPv4 and IPv6 agree on everything but the time.
-    const same = cells.every((c) => [2, 3, 4, 6].every((i) => c[i] === cells[0][i]));
+    const same = cells.every((c) => JSON.stringify(comparable(c)) === JSON.stringify(comparable(cells[0])));
     if (same && runs.length > 1) {
       rows.push(row(runs[0], runs.map((r) => `v${r.family}`).join('+')));
     } else {
@@ -142,7 +158,7 @@ function renderTable(run: CatalogRun): string {
     }
   }
   return table(['case', 'Linux should', 'raw errno sequence', 'Node net.Socket events', 'TCP states after', 'time', 'verdict'], rows, [
-    26, 26, 34, 30, 20, 7, 18,
+    28, 26, 34, 30, 20, 7, 18,
   ]);
 }
 
@@ -184,8 +200,7 @@ function renderWire(run: CatalogRun): string {
   return out.join('\n');
 }
 
-function renderHeader(run: CatalogRun): string {
-  const env = run.environment;
+function renderHeader(env: Environment): string {
   const probe = (name: string) => {
     const p = env.probes[name];
     return p.ok ? `${name}: available` : `${name}: unavailable — ${p.reason}`;
@@ -222,6 +237,47 @@ function renderFooter(run: CatalogRun): string {
   }
   lines.push('', `${counts.pass} passed, ${counts.fail + counts.error} failed, ${counts.skipped} skipped — ${run.results.length} runs in ${run.wallMs} ms`);
   return lines.join('\n');
+}
+
+/** How often the progress goes out: a live line on a terminal, a plain line otherwise. */
+const LIVE_MS = 200;
+const PLAIN_MS = 1000;
+
+/**
+ * Progress on stderr while cases wait on kernel timers: on a terminal one line redrawn in place;
+ * piped (CI logs), a plain line at the start and then once a second while cases still run. With
+ * --json on a pipe, nothing: stdout is the result and stderr stays quiet for scripts.
+ */
+function startProgress(json: boolean): { update: (done: number, total: number, running: string[]) => void; stop: () => void } {
+  const live = process.stderr.isTTY === true;
+  const started = Date.now();
+  let state = { done: 0, total: 0, running: [] as string[] };
+  const line = () => {
+    const { done, total, running } = state;
+    const shown = running.slice(0, 3).join(', ') + (running.length > 3 ? `, +${running.length - 3}` : '');
+    const waiting = running.length ? ` — waiting on the kernel: ${shown}` : '';
+    if (done === 0 && !live) return `${total} runs started (cases × address families)`;
+    return `${((Date.now() - started) / 1000).toFixed(1)} s  ${done}/${total} done${waiting}`;
+  };
+  if (json && !live) return { update: () => {}, stop: () => {} };
+  let wrote = false;
+  const draw = () => {
+    if (state.total === 0 || (!live && state.done === state.total)) return;
+    process.stderr.write(live ? `\r\x1b[K${line()}` : `sockctl: ${line()}\n`);
+    wrote = true;
+  };
+  const ticker = setInterval(draw, live ? LIVE_MS : PLAIN_MS);
+  return {
+    update(done, total, running) {
+      const first = state.total === 0;
+      state = { done, total, running };
+      if (first) draw();
+    },
+    stop() {
+      clearInterval(ticker);
+      if (live && wrote) process.stderr.write('\r\x1b[K');
+    },
+  };
 }
 
 function compare(files: string[]): void {
@@ -283,29 +339,20 @@ async function main(): Promise<void> {
   } catch (error) {
     usage((error as Error).message);
   }
-  const tty = process.stderr.isTTY === true && !values.json;
-  const started = Date.now();
-  let progress = { done: 0, total: 0, running: [] as string[] };
-  const draw = () => {
-    const { done, total, running } = progress;
-    const waiting = running.length ? ` — waiting on the kernel: ${running.slice(0, 3).join(', ')}${running.length > 3 ? `, +${running.length - 3}` : ''}` : '';
-    process.stderr.write(`\r\x1b[K${((Date.now() - started) / 1000).toFixed(1)} s  ${done}/${total} done${waiting}`);
-  };
-  // A live line while cases wait on kernel timers; only on a terminal.
-  const ticker = tty ? setInterval(draw, 200) : undefined;
+  const progress = startProgress(values.json);
   const run = await runCatalog({
     ...(only ? { only } : {}),
     families,
-    onProgress: (done, total, running) => {
-      progress = { done, total, running };
+    onStart: (environment) => {
+      // The header first, before any case runs: a reader (or a CI log) sees at once what runs where.
+      if (!values.json) process.stdout.write(`${renderHeader(environment)}\n\n`);
     },
+    onProgress: progress.update,
   });
-  clearInterval(ticker);
-  if (tty) process.stderr.write('\r\x1b[K');
+  progress.stop();
   if (values.json) {
     process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
   } else {
-    process.stdout.write(`${renderHeader(run)}\n\n`);
     if (values.trace) process.stdout.write(`${renderTrace(run)}\n`);
     if (values.wire) process.stdout.write(`${renderWire(run)}\n`);
     if (!values.trace && !values.wire) process.stdout.write(`${renderTable(run)}\n`);

@@ -210,7 +210,8 @@ export interface NativeBinding {
   readonly forge: NativeForge;
 }
 
-const packageRoot = path.join(__dirname, '..', '..');
+/** The package's root directory (where package.json, dist/ and build/ are). */
+export const packageRoot = path.join(__dirname, '..', '..');
 
 interface Loaded {
   readonly binding: NativeBinding;

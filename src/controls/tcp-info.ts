@@ -10,6 +10,13 @@ import { native } from './native.js';
 /** Size of struct tcp_info on Linux 6.18; older kernels fill less (6.1: 232, 6.12: 248). */
 export const TCP_INFO_SIZE = 280;
 
+/**
+ * The oldest kernel sockctl supports: Debian 12's 6.1, the oldest one CI runs the catalog on.
+ * {@link TcpInfo} types the fields every kernel from here on fills as `number`. (Any floor from
+ * 5.5 would give the same types: nothing was added to struct tcp_info between 5.5 and 6.1.)
+ */
+export const OLDEST_KERNEL = '6.1';
+
 /** Kernel TCP states (include/net/tcp_states.h), indexed by tcpi_state. */
 export const TCP_STATES = [
   'UNKNOWN',
@@ -130,8 +137,13 @@ export const TCP_INFO_FIELDS: readonly Field[] = [
 const SIZES: Record<FieldType, number> = { u8: 1, bits: 1, u16: 2, u32: 4, u64: 8 };
 
 /**
- * struct tcp_info, decoded. Every field except `length` and `state` is `undefined` when the
- * running kernel's struct is too short to hold it.
+ * struct tcp_info as `tcpInfo(socket)` returns it. A field that every supported kernel (Linux
+ * {@link OLDEST_KERNEL} and newer) fills is a `number`; a field added later is `number |
+ * undefined`: `undefined` where the running kernel's struct is too short to hold it (see
+ * {@link TCP_INFO_FIELDS} for the version that added each).
+ *
+ * @remarks On a kernel older than 5.5 (not supported) some `number` fields can be `undefined`
+ * too; emulators that do not pass TCP_INFO through (qemu-user) fill 4 bytes or none.
  */
 export interface TcpInfo {
   /** Bytes the kernel filled (280 on 6.18, 248 on 6.12, 232 on 6.1). */
@@ -139,82 +151,87 @@ export interface TcpInfo {
   /** Connection state by name ('ESTABLISHED', 'CLOSE_WAIT', ...). */
   state: TcpState;
   /** Congestion-avoidance state by name. */
-  caState: TcpCaState | undefined;
+  caState: TcpCaState;
   /** Consecutive retransmissions of the head segment (resets on ACK). */
-  retransmits: number | undefined;
+  retransmits: number;
   /** Unanswered zero-window or keepalive probes. */
-  probes: number | undefined;
+  probes: number;
   /** Exponential backoff count of the retransmission timer. */
-  backoff: number | undefined;
+  backoff: number;
   /** TCPI_OPT_* bits; see {@link TcpInfoOptions}. */
-  options: number | undefined;
-  sndWscale: number | undefined;
-  rcvWscale: number | undefined;
-  deliveryRateAppLimited: number | undefined;
-  fastopenClientFail: number | undefined;
+  options: number;
+  sndWscale: number;
+  rcvWscale: number;
+  deliveryRateAppLimited: number;
+  fastopenClientFail: number;
   /** Retransmission timeout, µs. */
-  rtoUs: number | undefined;
+  rtoUs: number;
   /** Delayed-ACK timeout, µs. */
-  atoUs: number | undefined;
-  sndMss: number | undefined;
-  rcvMss: number | undefined;
+  atoUs: number;
+  sndMss: number;
+  rcvMss: number;
   /** Segments sent and not yet acknowledged. */
-  unacked: number | undefined;
-  sacked: number | undefined;
-  lost: number | undefined;
+  unacked: number;
+  sacked: number;
+  lost: number;
   /** Segments currently retransmitted and unacknowledged. */
-  retrans: number | undefined;
-  fackets: number | undefined;
+  retrans: number;
+  fackets: number;
   /** Time since data was last sent, ms. */
-  lastDataSentMs: number | undefined;
+  lastDataSentMs: number;
   /** Not tracked by Linux (always 0). */
-  lastAckSentMs: number | undefined;
-  lastDataRecvMs: number | undefined;
-  lastAckRecvMs: number | undefined;
-  pmtu: number | undefined;
-  rcvSsthresh: number | undefined;
+  lastAckSentMs: number;
+  lastDataRecvMs: number;
+  lastAckRecvMs: number;
+  pmtu: number;
+  rcvSsthresh: number;
   /** Smoothed round-trip time, µs. */
-  rttUs: number | undefined;
+  rttUs: number;
   /** Round-trip time variance, µs. */
-  rttvarUs: number | undefined;
-  sndSsthresh: number | undefined;
+  rttvarUs: number;
+  sndSsthresh: number;
   /** Congestion window, segments. */
-  sndCwnd: number | undefined;
-  advmss: number | undefined;
-  reordering: number | undefined;
-  rcvRttUs: number | undefined;
-  rcvSpace: number | undefined;
+  sndCwnd: number;
+  advmss: number;
+  reordering: number;
+  rcvRttUs: number;
+  rcvSpace: number;
   /** Retransmitted segments over the connection's life. */
-  totalRetrans: number | undefined;
-  pacingRateBps: number | undefined;
-  maxPacingRateBps: number | undefined;
-  bytesAcked: number | undefined;
-  bytesReceived: number | undefined;
-  segsOut: number | undefined;
-  segsIn: number | undefined;
-  notsentBytes: number | undefined;
-  minRttUs: number | undefined;
-  dataSegsIn: number | undefined;
-  dataSegsOut: number | undefined;
-  deliveryRateBps: number | undefined;
-  busyTimeUs: number | undefined;
-  rwndLimitedUs: number | undefined;
-  sndbufLimitedUs: number | undefined;
-  delivered: number | undefined;
-  deliveredCe: number | undefined;
-  bytesSent: number | undefined;
-  bytesRetrans: number | undefined;
-  dsackDups: number | undefined;
-  reordSeen: number | undefined;
-  rcvOoopack: number | undefined;
+  totalRetrans: number;
+  pacingRateBps: number;
+  maxPacingRateBps: number;
+  bytesAcked: number;
+  bytesReceived: number;
+  segsOut: number;
+  segsIn: number;
+  notsentBytes: number;
+  minRttUs: number;
+  dataSegsIn: number;
+  dataSegsOut: number;
+  deliveryRateBps: number;
+  busyTimeUs: number;
+  rwndLimitedUs: number;
+  sndbufLimitedUs: number;
+  delivered: number;
+  deliveredCe: number;
+  bytesSent: number;
+  bytesRetrans: number;
+  dsackDups: number;
+  reordSeen: number;
+  rcvOoopack: number;
   /** Peer's advertised receive window after scaling, bytes. */
-  sndWnd: number | undefined;
-  /** Our advertised receive window after scaling, bytes. */
+  sndWnd: number;
+  /** Our advertised receive window after scaling, bytes. Linux 6.2 and newer. */
   rcvWnd: number | undefined;
+  /** PLB or timeout-triggered rehashes. Linux 6.2 and newer. */
   rehash: number | undefined;
+  /** RTO timeouts over the connection's life. Linux 6.7 and newer. */
   totalRto: number | undefined;
+  /** RTO recoveries. Linux 6.7 and newer. */
   totalRtoRecoveries: number | undefined;
+  /** Time spent in RTO recoveries, ms. Linux 6.7 and newer. */
   totalRtoTimeMs: number | undefined;
+  /** AccECN counters from here on: Linux 6.18 and newer. */
   receivedCe: number | undefined;
   deliveredE1Bytes: number | undefined;
   deliveredE0Bytes: number | undefined;
@@ -244,7 +261,15 @@ function readExpression(field: Field): string {
   }
 }
 
-type Decoder = (v: DataView, usable: number) => TcpInfo;
+/**
+ * What {@link decodeTcpInfo} returns for bytes of any length: every field except `length` and
+ * `state` is `undefined` when `length` does not reach it.
+ */
+export type DecodedTcpInfo = {
+  [K in keyof TcpInfo]: K extends 'length' | 'state' ? TcpInfo[K] : TcpInfo[K] | undefined;
+};
+
+type Decoder = (v: DataView, usable: number) => DecodedTcpInfo;
 
 /**
  * Compiles the field table into one function returning one object literal. A generic loop over
@@ -273,15 +298,16 @@ const decode = compileDecoder();
 
 /**
  * The decoder itself, for bytes already in a DataView (a snapshot's records): `usable` bytes of
- * `view` from its start. Callers check that `usable` fits the view.
+ * `view` from its start. Callers check that `usable` fits the view, and pass the length the
+ * kernel itself gave (so every field of the supported kernels is present, as in `tcpInfo`).
  */
-export const decodeTcpInfoView: (view: DataView, usable: number) => TcpInfo = decode;
+export const decodeTcpInfoView = decode as (view: DataView, usable: number) => TcpInfo;
 
 /**
  * Decodes `length` bytes of a struct tcp_info (as filled by `tcpInfo(socket, buffer)`).
  * Fields past `length` are `undefined`.
  */
-export function decodeTcpInfo(bytes: ArrayBufferView, length?: number): TcpInfo {
+export function decodeTcpInfo(bytes: ArrayBufferView, length?: number): DecodedTcpInfo {
   if (!ArrayBuffer.isView(bytes)) throw invalidArgType('bytes', 'an ArrayBufferView', bytes);
   const size = bytes.byteLength; // 0 once the buffer has been detached (transferred)
   if (length === undefined) length = size;
@@ -303,14 +329,17 @@ const scratchView = new DataView(scratch.buffer);
  * byte and segment counters. With a `buffer`, fills it instead and returns the length the
  * kernel wrote — no allocation, for hot loops; decode later with {@link decodeTcpInfo}.
  *
- * @remarks Linux only. Fields the running kernel does not have are `undefined`. See tcp(7).
+ * @remarks Linux only. Fields added after Linux {@link OLDEST_KERNEL} are `undefined` on a
+ * kernel that does not have them. See tcp(7).
  */
 export function tcpInfo(socket: SocketLike): TcpInfo;
 export function tcpInfo(socket: SocketLike, buffer: ArrayBufferView): number;
 export function tcpInfo(socket: SocketLike, buffer?: ArrayBufferView): TcpInfo | number {
   const fd = fdOf(socket);
   if (buffer !== undefined) return native.tcpInfo.tcpInfo(fd, buffer);
-  return decode(scratchView, native.tcpInfo.tcpInfo(fd, scratch));
+  // The kernel filled its whole struct: on a supported kernel that reaches every field TcpInfo
+  // types as a number.
+  return decode(scratchView, native.tcpInfo.tcpInfo(fd, scratch)) as TcpInfo;
 }
 
 /**

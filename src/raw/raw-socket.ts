@@ -6,7 +6,7 @@
  */
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { codedError, errnoName, systemError } from '../controls/errors.js';
+import { codedError, errnoName, systemError, type SocketSystemError } from '../controls/errors.js';
 import {
   invalidArgType,
   validateBacklog,
@@ -37,7 +37,40 @@ export interface RawFail {
   cancelled?: boolean;
 }
 
-export type RawResult<T extends object = {}> = ({ ok: true; syscall: string } & T) | RawFail;
+/** A syscall that succeeded, with what it gave (`bytes`, `data`, a new `socket`...). */
+export type RawOk<T extends object = {}> = { ok: true; syscall: string } & T;
+
+/** What every RawSocket syscall returns: check `ok` to narrow it, or pass it to {@link unwrap}. */
+export type RawResult<T extends object = {}> = RawOk<T> | RawFail;
+
+/** The Node-shaped error {@link unwrap} throws for a {@link RawFail}. */
+export interface RawError extends SocketSystemError {
+  /** Set when the wait ran out (the errno is the syscall's answer at the deadline). */
+  timedOut?: boolean;
+  /** Set when the socket was closed while the call waited. */
+  cancelled?: boolean;
+}
+
+/**
+ * Returns a successful result as it is and throws a failed one as a Node-shaped SystemError
+ * (`code`, `errno`, `syscall`, and `timedOut` / `cancelled` when set): for the steps a program
+ * expects to succeed, such as setting up a listener.
+ *
+ * ```ts
+ * const { socket, address } = unwrap(await RawSocket.listen());
+ * ```
+ */
+export function unwrap<T extends object>(result: RawResult<T>): RawOk<T> {
+  if (typeof result !== 'object' || result === null) throw invalidArgType('result', 'a RawSocket result', result);
+  if (result.ok === true) return result;
+  if (result.ok !== false || typeof result.errno !== 'number' || result.errno >= 0 || typeof result.syscall !== 'string') {
+    throw invalidArgType('result', 'a RawSocket result', result);
+  }
+  const error: RawError = systemError(-result.errno, result.syscall);
+  if (result.timedOut) error.timedOut = true;
+  if (result.cancelled) error.cancelled = true;
+  throw error;
+}
 
 export interface RawAddress {
   address: string;
@@ -179,10 +212,13 @@ export class RawSocket implements OwnedSocket {
     return socket;
   }
 
-  /** socket, bind and listen(2) in one step; on failure the socket is closed again. */
+  /**
+   * socket, bind and listen(2) in one step; on failure the socket is closed again. `address` is
+   * where it listens (getsockname(2)), with the port the kernel picked for port 0.
+   */
   static listen(
     options: { host?: string; port?: number; backlog?: number } & TraceOption = {},
-  ): Promise<RawResult<{ socket: RawSocket }>> {
+  ): Promise<RawResult<{ socket: RawSocket; address: RawAddress }>> {
     const { host = '127.0.0.1', port = 0, backlog = 16, trace } = validateObject(options, 'options');
     const family = validateIpLiteral(host, 'options.host');
     validatePort(port, 'options.port');
@@ -190,11 +226,12 @@ export class RawSocket implements OwnedSocket {
     const socket = RawSocket.create(family, { trace: traceArg(trace) });
     const bound = socket.bind(host, port);
     const result = bound.ok ? socket.listen(backlog) : bound;
-    if (!result.ok) {
+    const named = result.ok ? native.rawIo.getsockname(socket.#fd) : 0;
+    if (!result.ok || typeof named === 'number') {
       socket.close();
-      return Promise.resolve(result);
+      return Promise.resolve(result.ok ? fail(named as number, 'getsockname') : result);
     }
-    return Promise.resolve({ ok: true, syscall: 'listen', socket });
+    return Promise.resolve({ ok: true, syscall: 'listen', socket, address: toAddress(named) as RawAddress });
   }
 
   /** socket and connect(2), waiting up to `timeout` ms; on failure the socket is closed again. */

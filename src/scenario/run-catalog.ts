@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { catalog, BLACKHOLE, CAPTURE, FORGE, KILL, SNAPSHOT, type CatalogCase } from './catalog/index.js';
 import { invalidArgType, invalidArgValue, validateBoolean, validateFunction, validateObject } from '../controls/validate.js';
 import type { RawFamily } from '../raw/raw-socket.js';
-import type { ScenarioResult } from './scenario.js';
+import type { ScenarioResult, Verdict } from './scenario.js';
 import type { NodeView } from './node-view.js';
 
 export interface CaseRun {
@@ -17,7 +17,13 @@ export interface CaseRun {
   title: string;
   expectation: string;
   note?: string;
+  /** The raw view's verdict (`raw.verdict`): what the case passed, failed or skipped on. */
+  verdict: Verdict;
+  /** Why it failed, errored or was skipped (`raw.reason`). */
+  reason?: string;
+  /** The raw view: every syscall, its errno and the TCP states. */
   raw: ScenarioResult;
+  /** The Node view: what Node's own sockets and clients reported for the same case. */
   node?: NodeView;
 }
 
@@ -46,15 +52,25 @@ export interface CatalogRun {
 }
 
 export interface CatalogOptions {
+  /** Case names to run (default: all of them). */
   only?: string[];
+  /** 4 (127.0.0.1), 6 (::1), or both (the default `[4, 6]`). */
   families?: RawFamily[];
   /**
    * Capture each case's segments (listed under its steps) and check its wire expectations.
    * Default true; where capture is not available the cases run without it and say why.
    */
   wire?: boolean;
-  /** Called as each case finishes (for progress display). */
-  onProgress?(done: number, total: number, running: string[]): void;
+  /**
+   * Called once, when the environment has been probed and before any case starts: where a
+   * report prints its header. `total` counts the runs (cases × families).
+   */
+  onStart?(environment: Environment, total: number): void;
+  /**
+   * Called when the runs start (`done` 0) and each time one finishes, with the runs still
+   * waiting (`'keepalive-silent-peer/v4'`, ...) and the run that just finished.
+   */
+  onProgress?(done: number, total: number, running: string[], finished?: CaseRun): void;
 }
 
 /** Cases selected by name; unknown names throw a coded error listing the known ones. */
@@ -130,8 +146,10 @@ export async function describeEnvironment(families: RawFamily[]): Promise<Enviro
   };
 }
 
-async function runOne(c: CatalogCase, family: RawFamily, wire: boolean): Promise<CaseRun> {
-  // Both views at once: a case's timers then overlap with its own Node view's.
+async function runOne(c: CatalogCase, family: RawFamily, wire: boolean, othersDone: Promise<unknown>): Promise<CaseRun> {
+  // Both views at once: a case's timers then overlap with its own Node view's. An isolated
+  // case's Node view waits until the other cases are done.
+  const nodeView = c.node && c.isolated ? (f: RawFamily) => othersDone.then(() => c.node!(f)) : c.node;
   const [raw, node] = await Promise.all([
     c.run(family, { wire }).catch(
       (error: Error): ScenarioResult => ({
@@ -145,7 +163,7 @@ async function runOne(c: CatalogCase, family: RawFamily, wire: boolean): Promise
         durationMs: 0,
       }),
     ),
-    c.node?.(family).catch((error: Error): NodeView => ({ events: [`(node view failed: ${error.message})`], durationMs: 0 })),
+    nodeView?.(family).catch((error: Error): NodeView => ({ events: [`(node view failed: ${error.message})`], durationMs: 0 })),
   ]);
   return {
     name: c.name,
@@ -153,18 +171,29 @@ async function runOne(c: CatalogCase, family: RawFamily, wire: boolean): Promise
     title: c.title,
     expectation: c.expectation,
     ...(c.note ? { note: c.note } : {}),
+    verdict: raw.verdict,
+    ...(raw.reason !== undefined ? { reason: raw.reason } : {}),
     raw,
     ...(node && raw.verdict !== 'skipped' ? { node } : {}),
   };
 }
 
-/** Runs the selected cases on each family concurrently and returns them in catalog order. */
+/**
+ * Runs the selected cases on each family concurrently and returns them in catalog order, with
+ * the environment they ran in. What `sockctl` (the CLI) runs and prints.
+ *
+ * ```ts
+ * const { results: [run] } = await runCatalog({ only: ['close-wait-write'], families: [4] });
+ * run.verdict; // 'pass' | 'fail' | 'skipped' | 'error', with run.reason and run.raw.steps
+ * ```
+ */
 export async function runCatalog(options: CatalogOptions = {}): Promise<CatalogRun> {
   validateObject(options, 'options');
   const families = options.families ?? [4, 6];
   if (!Array.isArray(families) || families.length === 0 || families.some((f) => f !== 4 && f !== 6)) {
     throw invalidArgValue('options.families', 'a non-empty array of 4 and 6', families);
   }
+  if (options.onStart !== undefined) validateFunction(options.onStart, 'options.onStart');
   if (options.onProgress !== undefined) validateFunction(options.onProgress, 'options.onProgress');
   const wire = validateBoolean(options.wire, 'options.wire', true);
   const cases = selectCases(options.only);
@@ -173,16 +202,23 @@ export async function runCatalog(options: CatalogOptions = {}): Promise<CatalogR
   const jobs = cases.flatMap((c) => families.map((family) => ({ c, family, label: `${c.name}/v${family}` })));
   const running = new Set(jobs.map((j) => j.label));
   let done = 0;
+  options.onStart?.(environment, jobs.length);
   options.onProgress?.(0, jobs.length, [...running]);
+  let othersFinished: () => void = () => {};
+  const othersDone = new Promise<void>((resolve) => (othersFinished = resolve));
+  let others = jobs.filter((j) => !j.c.isolated).length;
+  if (others === 0) othersFinished();
   const results = await Promise.all(
     jobs.map(async ({ c, family, label }, index) => {
       // Start the jobs one loop turn apart: their synchronous set-up (sockets, connects) then
       // never adds up into one long stall of the event loop.
       for (let turn = 0; turn < index; turn++) await new Promise((resolve) => setImmediate(resolve));
-      const result = await runOne(c, family, wire);
+      const result = await runOne(c, family, wire, othersDone).finally(() => {
+        if (!c.isolated && --others === 0) othersFinished();
+      });
       running.delete(label);
       done++;
-      options.onProgress?.(done, jobs.length, [...running]);
+      options.onProgress?.(done, jobs.length, [...running], result);
       return result;
     }),
   );

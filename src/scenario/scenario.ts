@@ -83,7 +83,7 @@ export class Scenario {
     const wanted = wire === undefined ? undefined : validateBoolean(wire, 'options.wire', false);
     for (const requirement of this.options.requires ?? []) {
       const probe = requirement.probe();
-      if (!probe.ok) return skippedResult(this.name, family, `needs ${requirement.name}: ${probe.reason ?? 'unavailable'}`);
+      if (!probe.ok) return skippedResult(this.name, family, requirement.name, probe.reason ?? 'unavailable');
     }
     const steps = this.build(endFactories());
     const forges = steps.some((s) => s.forges);
@@ -91,10 +91,10 @@ export class Scenario {
     let wireSkipped: string | undefined;
     if (forges) {
       // A forged segment needs the capture for its sequence number: no capture, no case.
-      if (!capturing) return skippedResult(this.name, family, 'needs capture: forge steps take their numbers from it (wire: false given)');
+      if (!capturing) return skippedResult(this.name, family, 'capture', 'forge steps take their numbers from it (wire: false given)');
       for (const requirement of [CAPTURE, FORGE]) {
         const probe = requirement.probe();
-        if (!probe.ok) return skippedResult(this.name, family, `needs ${requirement.name}: ${probe.reason ?? 'unavailable'}`);
+        if (!probe.ok) return skippedResult(this.name, family, requirement.name, probe.reason ?? 'unavailable');
       }
     } else if (capturing) {
       const probe = CAPTURE.probe();

@@ -92,7 +92,8 @@ export class StepLog {
   }
 }
 
-/** The result of a case that did not run: a requirement was not met. */
-export function skippedResult(name: string, family: RawFamily, reason: string): ScenarioResult {
-  return { name, family, verdict: 'skipped', reason, steps: [], expected: [], actual: [], durationMs: 0 };
+/** The result of a case that did not run: `requirement` was not met, for `why`. */
+export function skippedResult(name: string, family: RawFamily, requirement: string, why: string): ScenarioResult {
+  const reason = `needs ${requirement}: ${why}`;
+  return { name, family, verdict: 'skipped', reason, unmet: requirement, steps: [], expected: [], actual: [], durationMs: 0 };
 }

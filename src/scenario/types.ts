@@ -106,6 +106,8 @@ export interface ScenarioResult {
   verdict: Verdict;
   /** Why the case was skipped, errored or failed. */
   reason?: string;
+  /** When skipped: the requirement that was not met (`'blackhole (CAP_NET_ADMIN)'`). */
+  unmet?: string;
   steps: StepRecord[];
   /** Outcomes of the steps that declared one, as declared. */
   expected: Outcome[];

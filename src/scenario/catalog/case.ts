@@ -28,6 +28,12 @@ export interface CatalogCase {
   run(family: RawFamily, options?: { wire?: boolean }): Promise<ScenarioResult>;
   /** The Node view, when the case has one. */
   node?(family: RawFamily): Promise<NodeView>;
+  /**
+   * The Node view starts a Node process of its own: `runCatalog` starts it once every other
+   * case has finished, so that process's start (seconds under an emulated kernel) does not slow
+   * the cases that are waiting on bounded events.
+   */
+  isolated?: boolean;
   /** Requirements probed before the case runs. */
   requires: Requirement[];
   /** The steps as declared, for cases that are a scenario (see {@link Scenario.describe}). */

@@ -11,6 +11,7 @@ import { closeWaitLeak } from './close-wait-leak.js';
 import { closeWaitWrite } from './close-wait-write.js';
 import { connectRefused } from './connect-refused.js';
 import { connectSilentListener } from './connect-silent-listener.js';
+import { fetchResetAtAccept } from './fetch-reset-at-accept.js';
 import { forgedRstInWindow } from './forged-rst-in-window.js';
 import { forgedRstNext } from './forged-rst-next.js';
 import { forgedRstOutsideWindow } from './forged-rst-outside-window.js';
@@ -53,6 +54,7 @@ export const catalog: CatalogCase[] = [
   peerReturnsAfterTimeout,
   httpResetMidRequest,
   httpResponseResetMidBody,
+  fetchResetAtAccept,
   forgedRstNext,
   forgedRstInWindow,
   forgedRstOutsideWindow,

@@ -1,0 +1,50 @@
+// The Node-shaped errors every control throws (src/controls/errors.ts) and the checks that
+// decide which one a bad target gets (src/controls/handle.ts), called directly.
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { getUserTimeout, systemError } from '../src/index.js';
+import { explainPermission } from '../src/controls/errors.js';
+
+describe('systemError', () => {
+  it('builds the error Node would: negative errno, code, syscall, and the option when given', () => {
+    const plain = systemError(104, 'recv');
+    expect(plain).toMatchObject({ name: 'Error', code: 'ECONNRESET', errno: -104, syscall: 'recv' });
+    expect('option' in plain).toBe(false);
+    expect(systemError(1, 'setsockopt', 'SO_ATTACH_FILTER')).toMatchObject({ code: 'EPERM', errno: -1, option: 'SO_ATTACH_FILTER' });
+  });
+
+  it('names errnos libuv does not know from the platform table (EINPROGRESS)', () => {
+    expect(systemError(115, 'connect').code).toBe('EINPROGRESS');
+  });
+
+  it('refuses a syscall or option that is not a string, and an errno out of range', () => {
+    const type = expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' });
+    expect(() => systemError(1, 5 as unknown as string)).toThrow(type);
+    expect(() => systemError(1, 'x', 5 as unknown as string)).toThrow(type);
+    expect(() => systemError(0, 'x')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+  });
+});
+
+describe('explainPermission', () => {
+  it('marks an EPERM with the missing capability and leaves anything else as it was', () => {
+    const eperm = explainPermission(systemError(1, 'setsockopt', 'SO_ATTACH_FILTER'), 'why') as Error & { missing?: string };
+    expect(eperm).toMatchObject({ code: 'EPERM', errno: -1, syscall: 'setsockopt', missing: 'CAP_NET_ADMIN' });
+    const other = explainPermission(systemError(2, 'sock_diag'), 'why') as Error & { missing?: string };
+    expect(other.code).toBe('ENOENT');
+    expect('missing' in other).toBe(false);
+    const notAnError = { code: 'EPERM' };
+    expect(explainPermission(notAnError, 'why')).toEqual({ code: 'EPERM' });
+  });
+});
+
+describe('which error a target without a kernel socket gets', () => {
+  it('a server that never listened or stopped: ERR_SERVER_NOT_RUNNING; a socket never connected: ERR_SOCKET_NOT_CONNECTED', async () => {
+    expect(() => getUserTimeout(new net.Server())).toThrow(expect.objectContaining({ code: 'ERR_SERVER_NOT_RUNNING' }));
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    expect(getUserTimeout(server)).toBe(0);
+    await new Promise((resolve) => server.close(resolve));
+    expect(() => getUserTimeout(server)).toThrow(expect.objectContaining({ code: 'ERR_SERVER_NOT_RUNNING' }));
+    expect(() => getUserTimeout(new net.Socket())).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_NOT_CONNECTED' }));
+  });
+});

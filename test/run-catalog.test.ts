@@ -1,0 +1,77 @@
+// runCatalog from src (the CLI tests run the built dist/): what a program running the catalog
+// gets — results in catalog order with the verdict at the top, the environment, and the
+// progress callbacks in the order they promise.
+import os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { runCatalog, type CaseRun, type Environment } from '../src/index.js';
+import { catalog } from '../src/scenario/catalog/index.js';
+
+describe('runCatalog', () => {
+  it('runs the selected cases on each family, in catalog order, verdict and reason at the top', async () => {
+    const run = await runCatalog({ only: ['half-close', 'connect-refused'], families: [4, 6] });
+    expect(run.results.map((r) => `${r.name}/${r.family}`)).toEqual([
+      'connect-refused/4',
+      'connect-refused/6',
+      'half-close/4',
+      'half-close/6',
+    ]);
+    for (const r of run.results) {
+      const c = catalog.find((x) => x.name === r.name);
+      expect(r).toMatchObject({ verdict: 'pass', title: c?.title, expectation: c?.expectation });
+      expect(r.verdict).toBe(r.raw.verdict);
+      expect(r.reason).toBeUndefined();
+      expect(r.raw.family).toBe(r.family);
+      expect(r.node?.events.length).toBeGreaterThan(0);
+    }
+    expect(run.environment).toMatchObject({ kernel: os.release(), node: process.version, families: [4, 6], platform: `linux-${process.arch}` });
+    expect(Object.keys(run.environment.probes)).toEqual(['blackhole', 'kill', 'capture', 'forge', 'snapshot']);
+    expect(run.wallMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('calls onStart once before any run finishes, then onProgress as each finishes', async () => {
+    const calls: string[] = [];
+    let environment: Environment | undefined;
+    const finished: CaseRun[] = [];
+    const run = await runCatalog({
+      only: ['connect-refused', 'write-after-reset'],
+      families: [4],
+      onStart(env, total) {
+        environment = env;
+        calls.push(`start ${total}`);
+      },
+      onProgress(done, total, running, last) {
+        calls.push(`${done}/${total} running ${running.length}`);
+        if (last) finished.push(last);
+        else expect(done).toBe(0);
+      },
+    });
+    expect(calls).toEqual(['start 2', '0/2 running 2', '1/2 running 1', '2/2 running 0']);
+    expect(environment).toEqual(run.environment);
+    expect(finished.map((r) => r.name).sort()).toEqual(['connect-refused', 'write-after-reset']);
+    expect(finished.every((r) => run.results.includes(r))).toBe(true);
+  });
+
+  it("starts an isolated case's Node view only once every other case has finished", async () => {
+    const order: string[] = [];
+    const run = await runCatalog({
+      only: ['connect-refused', 'fetch-reset-at-accept'],
+      families: [4],
+      onProgress: (_done, _total, _running, last) => last && order.push(last.name),
+    });
+    expect(catalog.find((c) => c.name === 'fetch-reset-at-accept')?.isolated).toBe(true);
+    expect(order).toEqual(['connect-refused', 'fetch-reset-at-accept']);
+    const isolated = run.results.find((r) => r.name === 'fetch-reset-at-accept');
+    expect(isolated?.verdict).toBe('pass');
+    expect(isolated?.node?.events.some((e) => e.startsWith('http.get: req error ECONNRESET'))).toBe(true);
+  });
+
+  it('refuses bad options before running anything', async () => {
+    await expect(runCatalog({ only: ['no-such-case'] })).rejects.toMatchObject({ code: 'ERR_SOCKCTL_UNKNOWN_CASE' });
+    await expect(runCatalog({ families: [5 as 4] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    await expect(runCatalog({ families: [] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    await expect(runCatalog({ only: 'half-close' as unknown as string[] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(runCatalog({ onStart: 1 as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(runCatalog({ onProgress: 'x' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(runCatalog(null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+  });
+});
