@@ -11,7 +11,9 @@ const require = createRequire(import.meta.url);
 const { runCatalog } = require('../dist/scenario/run-catalog.js');
 const { catalog } = require('../dist/scenario/catalog/index.js');
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } },
+});
 const rounds = Math.max(1, Math.min(20, Number(values.rounds) || 3));
 const families = [4, 6];
 
@@ -54,7 +56,11 @@ for (let round = 0; round < rounds; round++) {
 
 const summary = {
   rounds,
-  wallMs: { median: median(rows.map((r) => r.wallMs)), min: Math.min(...rows.map((r) => r.wallMs)), max: Math.max(...rows.map((r) => r.wallMs)) },
+  wallMs: {
+    median: median(rows.map((r) => r.wallMs)),
+    min: Math.min(...rows.map((r) => r.wallMs)),
+    max: Math.max(...rows.map((r) => r.wallMs)),
+  },
   timersSumMs: rows[0].timersSumMs,
   longestTimerMs: rows[0].longestTimerMs,
   ratioToSum: median(rows.map((r) => r.ratioToSum)),
@@ -97,13 +103,21 @@ if (values.json) {
   console.log(`  wall            median ${summary.wallMs.median} ms  (min ${summary.wallMs.min}, max ${summary.wallMs.max})`);
   console.log(`  kernel timers   sum ${summary.timersSumMs} ms, longest ${summary.longestTimerMs} ms`);
   console.log(`  wall / timers   ${f(summary.ratioToSum)}×   (goal ≤ 1.30×)`);
-  console.log(`  wall / longest  ${f(summary.wallMs.median / summary.longestTimerMs)}×   (the cases overlap: the longest timer bounds the run)`);
+  console.log(
+    `  wall / longest  ${f(summary.wallMs.median / summary.longestTimerMs)}×   (the cases overlap: the longest timer bounds the run)`,
+  );
   console.log(`  loop lag max    median ${f(summary.lagMaxMs.median)} ms, worst ${f(summary.lagMaxMs.max)} ms  (goal < 50 ms)`);
-  console.log(`  idle baseline   median ${f(summary.idleLagMaxMs.median)} ms, worst ${f(summary.idleLagMaxMs.max)} ms  (same process, idle, same duration)`);
+  console.log(
+    `  idle baseline   median ${f(summary.idleLagMaxMs.median)} ms, worst ${f(summary.idleLagMaxMs.max)} ms  (same process, idle, same duration)`,
+  );
   const w = summary.wire;
   if (w.skipped) console.log(`  capture         not measured: ${w.skipped}`);
   else {
-    console.log(`  capture, wall   ${w.wallMs.with} ms with / ${w.wallMs.without} ms without = ${f(w.wallMs.with / w.wallMs.without)}×`);
-    console.log(`  capture, cases  ${w.quickCasesMs.with} ms with / ${w.quickCasesMs.without} ms without = ${f(w.quickCasesMs.with / w.quickCasesMs.without)}×  (sum over the ${w.cases} case runs without timers)`);
+    console.log(
+      `  capture, wall   ${w.wallMs.with} ms with / ${w.wallMs.without} ms without = ${f(w.wallMs.with / w.wallMs.without)}×`,
+    );
+    console.log(
+      `  capture, cases  ${w.quickCasesMs.with} ms with / ${w.quickCasesMs.without} ms without = ${f(w.quickCasesMs.with / w.quickCasesMs.without)}×  (sum over the ${w.cases} case runs without timers)`,
+    );
   }
 }

@@ -148,8 +148,16 @@ const directNow = await roundTrip(echoPort);
 
 const summary = {
   rounds: ROUNDS,
-  throughput: { median: median(rounds.map((r) => r.throughput)), min: Math.min(...rounds.map((r) => r.throughput)), max: Math.max(...rounds.map((r) => r.throughput)) },
-  rtt: { median: median(rounds.map((r) => r.rtt)), min: Math.min(...rounds.map((r) => r.rtt)), max: Math.max(...rounds.map((r) => r.rtt)) },
+  throughput: {
+    median: median(rounds.map((r) => r.throughput)),
+    min: Math.min(...rounds.map((r) => r.throughput)),
+    max: Math.max(...rounds.map((r) => r.throughput)),
+  },
+  rtt: {
+    median: median(rounds.map((r) => r.rtt)),
+    min: Math.min(...rounds.map((r) => r.rtt)),
+    max: Math.max(...rounds.map((r) => r.rtt)),
+  },
   pipeMiBPerS: median(rounds.map((r) => r.pipe.mibPerS)),
   faultMiBPerS: median(rounds.map((r) => r.fault.mibPerS)),
   pipeRttUs: median(rounds.map((r) => r.pipe.rttUs)),
@@ -166,9 +174,15 @@ if (args.includes('--json')) {
   console.log(`faultProxy (no toxic) against a node:net pipe() proxy, ${ROUNDS} rounds, ABAB:`);
   console.log(`| measure | pipe() proxy | faultProxy | ratio: median (min–max) | goal |`);
   console.log(`| --- | ---: | ---: | ---: | --- |`);
-  console.log(`| throughput, ${BYTES / 2 ** 20} MiB down | ${summary.pipeMiBPerS.toFixed(0)} MiB/s | ${summary.faultMiBPerS.toFixed(0)} MiB/s | ${f(summary.throughput.median)}× (${f(summary.throughput.min)}–${f(summary.throughput.max)}) | ≥ 0.8× |`);
-  console.log(`| round trip, 64 B | ${summary.pipeRttUs.toFixed(0)} µs | ${summary.faultRttUs.toFixed(0)} µs | ${f(summary.rtt.median)}× (${f(summary.rtt.min)}–${f(summary.rtt.max)}) | ≤ 1.2× |`);
-  console.log(`| added over direct (${summary.directRttUs.toFixed(0)} µs) | ${(summary.pipeRttUs - summary.directRttUs).toFixed(0)} µs | ${(summary.faultRttUs - summary.directRttUs).toFixed(0)} µs | ${f(summary.addedRtt)}× | ≤ 1.2× |`);
+  console.log(
+    `| throughput, ${BYTES / 2 ** 20} MiB down | ${summary.pipeMiBPerS.toFixed(0)} MiB/s | ${summary.faultMiBPerS.toFixed(0)} MiB/s | ${f(summary.throughput.median)}× (${f(summary.throughput.min)}–${f(summary.throughput.max)}) | ≥ 0.8× |`,
+  );
+  console.log(
+    `| round trip, 64 B | ${summary.pipeRttUs.toFixed(0)} µs | ${summary.faultRttUs.toFixed(0)} µs | ${f(summary.rtt.median)}× (${f(summary.rtt.min)}–${f(summary.rtt.max)}) | ≤ 1.2× |`,
+  );
+  console.log(
+    `| added over direct (${summary.directRttUs.toFixed(0)} µs) | ${(summary.pipeRttUs - summary.directRttUs).toFixed(0)} µs | ${(summary.faultRttUs - summary.directRttUs).toFixed(0)} µs | ${f(summary.addedRtt)}× | ≤ 1.2× |`,
+  );
   console.log(`| ${CONCURRENT} concurrent echoes of 1 MiB | | ${summary.exact} byte-exact | | all |`);
 }
 if (exact !== CONCURRENT) {

@@ -46,8 +46,16 @@ const buildDir = mkdtempSync(path.join(os.tmpdir(), 'sockctl-bench-'));
 const baselineBin = path.join(buildDir, 'baseline');
 const cc = spawnSync(
   process.env.CXX ?? 'c++',
-  ['-O2', '-std=c++17', '-pthread', '-o', baselineBin, path.join(root, 'bench/baseline.cc'),
-    path.join(root, 'native/core/options.cc'), path.join(root, 'native/core/sockets.cc')],
+  [
+    '-O2',
+    '-std=c++17',
+    '-pthread',
+    '-o',
+    baselineBin,
+    path.join(root, 'bench/baseline.cc'),
+    path.join(root, 'native/core/options.cc'),
+    path.join(root, 'native/core/sockets.cc'),
+  ],
   { stdio: 'inherit' },
 );
 if (cc.status !== 0) throw new Error('bench: could not compile bench/baseline.cc');
@@ -84,7 +92,12 @@ function assertTime() {
 
 // --- the cases ---
 const server = await listen();
-const [{ clients: [client], servers: [peer] }] = [await pairs(server, 1)];
+const [
+  {
+    clients: [client],
+    servers: [peer],
+  },
+] = [await pairs(server, 1)];
 const buffer = new Uint8Array(sockctl.TCP_INFO_SIZE);
 const { native } = require(path.join(root, 'dist/controls/native.js'));
 
@@ -194,37 +207,114 @@ async function resetRate(kind) {
 const info = { goal: 'info', ok: () => true };
 const snapshotLabel = `${N_SNAPSHOT.toLocaleString('en')} sockets`;
 const cases = [
-  { name: 'N-API call floor: noop(x)', unit: 'ns/op', ...info,
-    base: 'C getsockopt(TCP_USER_TIMEOUT)', baseline: () => baseline('usertimeout', N_INFO), subject: subjects.noop },
-  { name: 'C getsockopt(TCP_INFO), one idle thread beside', unit: 'ns/op', ...info,
-    base: 'C getsockopt(TCP_INFO)', baseline: () => baseline('tcpinfo', N_INFO), subject: () => baseline('tcpinfo+thread', N_INFO) },
-  { name: 'getUserTimeout(socket)', unit: 'ns/op', goal: '<= 1.3', ok: (r) => r <= 1.3,
-    base: 'C getsockopt(TCP_USER_TIMEOUT)', baseline: () => baseline('usertimeout', N_INFO), subject: subjects.getUserTimeout },
-  { name: 'tcpInfo(socket, buffer)', unit: 'ns/op', goal: '<= 1.3', ok: (r) => r <= 1.3,
-    base: 'C getsockopt(TCP_INFO)', baseline: () => baseline('tcpinfo', N_INFO), subject: subjects['tcpInfo(socket, buffer)'] },
-  { name: 'tcpInfo(socket)', unit: 'ns/op', goal: '<= 3', ok: (r) => r <= 3,
-    base: 'C getsockopt(TCP_INFO)', baseline: () => baseline('tcpinfo', N_INFO), subject: subjects['tcpInfo(socket)'] },
-  { name: 'setKeepAlive(socket, {4 fields})', unit: 'ns/op', goal: '<= 1.5', ok: (r) => r <= 1.5,
-    base: 'C 4x setsockopt', baseline: () => baseline('keepalive', N_KEEPALIVE), subject: subjects.setKeepAlive },
-  { name: 'abort(socket) rate', unit: 'conn/cpu-s', rounds: 7, goal: '>= 1.0', ok: (r) => r >= 1.0,
-    base: 'socket.resetAndDestroy()', baseline: () => resetRate('resetAndDestroy'), subject: () => resetRate('abort') },
+  {
+    name: 'N-API call floor: noop(x)',
+    unit: 'ns/op',
+    ...info,
+    base: 'C getsockopt(TCP_USER_TIMEOUT)',
+    baseline: () => baseline('usertimeout', N_INFO),
+    subject: subjects.noop,
+  },
+  {
+    name: 'C getsockopt(TCP_INFO), one idle thread beside',
+    unit: 'ns/op',
+    ...info,
+    base: 'C getsockopt(TCP_INFO)',
+    baseline: () => baseline('tcpinfo', N_INFO),
+    subject: () => baseline('tcpinfo+thread', N_INFO),
+  },
+  {
+    name: 'getUserTimeout(socket)',
+    unit: 'ns/op',
+    goal: '<= 1.3',
+    ok: (r) => r <= 1.3,
+    base: 'C getsockopt(TCP_USER_TIMEOUT)',
+    baseline: () => baseline('usertimeout', N_INFO),
+    subject: subjects.getUserTimeout,
+  },
+  {
+    name: 'tcpInfo(socket, buffer)',
+    unit: 'ns/op',
+    goal: '<= 1.3',
+    ok: (r) => r <= 1.3,
+    base: 'C getsockopt(TCP_INFO)',
+    baseline: () => baseline('tcpinfo', N_INFO),
+    subject: subjects['tcpInfo(socket, buffer)'],
+  },
+  {
+    name: 'tcpInfo(socket)',
+    unit: 'ns/op',
+    goal: '<= 3',
+    ok: (r) => r <= 3,
+    base: 'C getsockopt(TCP_INFO)',
+    baseline: () => baseline('tcpinfo', N_INFO),
+    subject: subjects['tcpInfo(socket)'],
+  },
+  {
+    name: 'setKeepAlive(socket, {4 fields})',
+    unit: 'ns/op',
+    goal: '<= 1.5',
+    ok: (r) => r <= 1.5,
+    base: 'C 4x setsockopt',
+    baseline: () => baseline('keepalive', N_KEEPALIVE),
+    subject: subjects.setKeepAlive,
+  },
+  {
+    name: 'abort(socket) rate',
+    unit: 'conn/cpu-s',
+    rounds: 7,
+    goal: '>= 1.0',
+    ok: (r) => r >= 1.0,
+    base: 'socket.resetAndDestroy()',
+    baseline: () => resetRate('resetAndDestroy'),
+    subject: () => resetRate('abort'),
+  },
   ...BATCH_SIZES.map((size) => ({
-    name: `tcpInfoBatch, ${size.toLocaleString('en')} socket${size === 1 ? '' : 's'} a call`, unit: 'ns/socket',
+    name: `tcpInfoBatch, ${size.toLocaleString('en')} socket${size === 1 ? '' : 's'} a call`,
+    unit: 'ns/socket',
     ...(size >= 100 ? { goal: '<= 1.1', ok: (r) => r <= 1.1 } : info),
     base: `C getsockopt(TCP_INFO) over ${size.toLocaleString('en')}`,
     baseline: () => baseline('tcpinfo-many', size, Math.max(1, Math.round(N_BATCH_READS / size))),
     subject: () => subjects.batch(size),
   })),
-  { name: `sockets({ remotePorts }): ${snapshotLabel}`, unit: 'ns/snapshot', goal: '< 1.0', ok: (r) => r < 1.0,
-    base: `${N_SNAPSHOT.toLocaleString('en')} x tcpInfo(socket)`, baseline: subjects.tcpInfoLoop, subject: subjects.snapshot },
+  {
+    name: `sockets({ remotePorts }): ${snapshotLabel}`,
+    unit: 'ns/snapshot',
+    goal: '< 1.0',
+    ok: (r) => r < 1.0,
+    base: `${N_SNAPSHOT.toLocaleString('en')} x tcpInfo(socket)`,
+    baseline: subjects.tcpInfoLoop,
+    subject: subjects.snapshot,
+  },
   ...(ssPath
-    ? [{ name: `sockets({ remotePorts }): ${snapshotLabel}`, unit: 'ns/snapshot', goal: '< 1.0', ok: (r) => r < 1.0,
-        base: `ss -tin dport = :port (${snapshotLabel})`, baseline: subjects.ss, subject: subjects.snapshot }]
+    ? [
+        {
+          name: `sockets({ remotePorts }): ${snapshotLabel}`,
+          unit: 'ns/snapshot',
+          goal: '< 1.0',
+          ok: (r) => r < 1.0,
+          base: `ss -tin dport = :port (${snapshotLabel})`,
+          baseline: subjects.ss,
+          subject: subjects.snapshot,
+        },
+      ]
     : []),
-  { name: `sockets({ remotePorts }) + every tcpInfo decoded: ${snapshotLabel}`, unit: 'ns/snapshot', ...info,
-    base: `${N_SNAPSHOT.toLocaleString('en')} x tcpInfo(socket)`, baseline: subjects.tcpInfoLoop, subject: subjects.snapshotDecoded },
-  { name: `the kernel's share: one inet_diag dump in C, ${snapshotLabel}`, unit: 'ns/snapshot', ...info,
-    base: `sockets({ remotePorts })`, baseline: subjects.snapshot, subject: () => baseline('dump', manyPort, SNAPSHOTS) },
+  {
+    name: `sockets({ remotePorts }) + every tcpInfo decoded: ${snapshotLabel}`,
+    unit: 'ns/snapshot',
+    ...info,
+    base: `${N_SNAPSHOT.toLocaleString('en')} x tcpInfo(socket)`,
+    baseline: subjects.tcpInfoLoop,
+    subject: subjects.snapshotDecoded,
+  },
+  {
+    name: `the kernel's share: one inet_diag dump in C, ${snapshotLabel}`,
+    unit: 'ns/snapshot',
+    ...info,
+    base: `sockets({ remotePorts })`,
+    baseline: subjects.snapshot,
+    subject: () => baseline('dump', manyPort, SNAPSHOTS),
+  },
 ];
 
 // Warm up the JIT and the kernel paths once before measuring.
@@ -270,7 +360,12 @@ async function rssGrowth(label, call, count = N_RSS) {
     if ((i & 0xffff) === 0) assertTime();
   }
   const after = await settledRss();
-  return { name: `RSS growth, ${count.toLocaleString('en')} x ${label}`, beforeMB: before / 2 ** 20, afterMB: after / 2 ** 20, growthMB: (after - before) / 2 ** 20 };
+  return {
+    name: `RSS growth, ${count.toLocaleString('en')} x ${label}`,
+    beforeMB: before / 2 ** 20,
+    afterMB: after / 2 ** 20,
+    growthMB: (after - before) / 2 ** 20,
+  };
 }
 // Snapshots allocate a result of ~360 KB each: glibc keeps a one-time ~16 MB more once freed
 // blocks of that size go back to its heap (measured: flat over 20,000 snapshots after that).
@@ -279,7 +374,11 @@ for (let i = 0; i < 4_000; i++) sockctl.sockets({ remotePorts: [manyPort] });
 const memory = [
   await rssGrowth('tcpInfo(socket, buffer)', () => sockctl.tcpInfo(client, buffer)),
   await rssGrowth('tcpInfo(socket)', () => sockctl.tcpInfo(client)),
-  await rssGrowth(`sockets({ remotePorts }) of ${snapshotLabel}, after 4,000`, () => sockctl.sockets({ remotePorts: [manyPort] }), 2_000),
+  await rssGrowth(
+    `sockets({ remotePorts }) of ${snapshotLabel}, after 4,000`,
+    () => sockctl.sockets({ remotePorts: [manyPort] }),
+    2_000,
+  ),
 ];
 
 // What a snapshot holds: its one ArrayBuffer of records, per socket.
@@ -287,7 +386,9 @@ const [records, recordCount] = native.sockets.snapshot(0, 0xffff, null, [manyPor
 const snapshotBytes = { bytesPerSocket: records.byteLength / recordCount, sockets: recordCount };
 // What the kernel walks for it: every TCP socket of the host, the held ones included.
 const sockstat = readFileSync('/proc/net/sockstat', 'utf8').match(/TCP: inuse (\d+) orphan (\d+) tw (\d+)/);
-const tcpTable = sockstat ? { inuse: Number(sockstat[1]), orphan: Number(sockstat[2]), timeWait: Number(sockstat[3]) } : undefined;
+const tcpTable = sockstat
+  ? { inuse: Number(sockstat[1]), orphan: Number(sockstat[2]), timeWait: Number(sockstat[3]) }
+  : undefined;
 
 client.destroy();
 peer.destroy();
@@ -345,7 +446,8 @@ if (flag('--json')) {
         `${fmt(c.ratioMedian, 2)}× | ${fmt(c.ratioMin, 2)}–${fmt(c.ratioMax, 2)} | ${c.goal} | ${c.goal === 'info' ? '—' : c.met ? 'yes' : 'NO'} |`,
     ),
     ...report.memory.map(
-      (m) => `| ${m.name} | — | ${fmt(m.beforeMB, 1)} MB | ${fmt(m.afterMB, 1)} MB | ${m.growthMB < 0 ? '−' + fmt(-m.growthMB, 2) : '+' + fmt(m.growthMB, 2)} MB | — | ${m.goal} | ${m.met ? 'yes' : 'NO'} |`,
+      (m) =>
+        `| ${m.name} | — | ${fmt(m.beforeMB, 1)} MB | ${fmt(m.afterMB, 1)} MB | ${m.growthMB < 0 ? '−' + fmt(-m.growthMB, 2) : '+' + fmt(m.growthMB, 2)} MB | — | ${m.goal} | ${m.met ? 'yes' : 'NO'} |`,
     ),
     '',
     `snapshot: ${fmt(report.snapshot.bytesPerSocket)} bytes of records a socket (${report.snapshot.sockets} sockets); ` +

@@ -30,7 +30,15 @@ async function main() {
     console.log(`client send: ${send.ok ? send.bytes : send.code}`);
     console.log(`client recv: ${again.ok ? (again.bytes === 0 ? 'EOF' : again.bytes) : again.code}`);
     assert.deepEqual([recv.code, send.code, again.ok && again.bytes], ['ECONNRESET', 'EPIPE', 0]);
-    console.table(trace.map(({ at, syscall, detail, result, code, state }) => ({ at: at.toFixed(1), syscall, detail, result: code ?? result, state })));
+    console.table(
+      trace.map(({ at, syscall, detail, result, code, state }) => ({
+        at: at.toFixed(1),
+        syscall,
+        detail,
+        result: code ?? result,
+        state,
+      })),
+    );
   } finally {
     if (!client.closed) client.close();
     listener.close();

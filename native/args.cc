@@ -18,8 +18,7 @@ int32_t IntArg(const Napi::CallbackInfo& info, size_t index, const char* name, i
     throw ArgTypeError(env, name, "of type number");
   }
   if (!IsIntegerIn(value, min, max)) {
-    std::string range =
-        "an integer >= " + std::to_string(min) + " and <= " + std::to_string(max);
+    std::string range = "an integer >= " + std::to_string(min) + " and <= " + std::to_string(max);
     throw ArgRangeError(env, name, range.c_str());
   }
   return static_cast<int32_t>(value);
@@ -54,13 +53,16 @@ Napi::Function FunctionArg(const Napi::CallbackInfo& info, size_t index, const c
 }
 
 std::vector<int32_t> IntegerArrayArg(const Napi::CallbackInfo& info, size_t index, const char* name,
-                                     uint32_t min_length, uint32_t max_length, int32_t min, int32_t max) {
+                                     uint32_t min_length, uint32_t max_length, int32_t min,
+                                     int32_t max) {
   Napi::Env env = info.Env();
-  if (index >= info.Length() || !info[index].IsArray()) throw ArgTypeError(env, name, "an instance of Array");
+  if (index >= info.Length() || !info[index].IsArray())
+    throw ArgTypeError(env, name, "an instance of Array");
   Napi::Array array = info[index].As<Napi::Array>();
   uint32_t length = array.Length();
   if (length < min_length || length > max_length) {
-    std::string range = "an array of " + std::to_string(min_length) + " to " + std::to_string(max_length) + " items";
+    std::string range = "an array of " + std::to_string(min_length) + " to " +
+                        std::to_string(max_length) + " items";
     throw ArgRangeError(env, name, range.c_str());
   }
   std::vector<int32_t> out;
@@ -68,7 +70,8 @@ std::vector<int32_t> IntegerArrayArg(const Napi::CallbackInfo& info, size_t inde
   for (uint32_t i = 0; i < length; i++) {
     // Get() may run a getter of a hostile array; its exception propagates as a JS exception.
     double value = 0;
-    if (napi_get_value_double(env, array.Get(i), &value) != napi_ok) throw ArgTypeError(env, name, "an array of numbers");
+    if (napi_get_value_double(env, array.Get(i), &value) != napi_ok)
+      throw ArgTypeError(env, name, "an array of numbers");
     if (!IsIntegerIn(value, min, max)) {
       std::string range = "integers >= " + std::to_string(min) + " and <= " + std::to_string(max);
       throw ArgRangeError(env, name, range.c_str());

@@ -34,7 +34,8 @@ Napi::Function FunctionArg(const Napi::CallbackInfo& info, size_t index, const c
 // An array of at most max_length integers, each in [min, max] (an array shorter than
 // min_length, a non-number or a value out of range throws).
 std::vector<int32_t> IntegerArrayArg(const Napi::CallbackInfo& info, size_t index, const char* name,
-                                     uint32_t min_length, uint32_t max_length, int32_t min, int32_t max);
+                                     uint32_t min_length, uint32_t max_length, int32_t min,
+                                     int32_t max);
 
 // A writable byte view (Buffer, Uint8Array or any TypedArray/DataView's bytes).
 struct Bytes {

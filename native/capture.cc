@@ -17,9 +17,11 @@ namespace {
 // Adds the local ports of fds (an array of 1..kMaxCapturePorts fds of bound TCP sockets this
 // process holds: its own or a net.Socket's, of which only the local port is read) to *state, one
 // holder each. Past kMaxCapturePorts distinct ports: RangeError, and *state is unchanged.
-void AddPortsOf(const Napi::CallbackInfo& info, size_t index, CaptureState* state, std::vector<uint16_t>* added) {
+void AddPortsOf(const Napi::CallbackInfo& info, size_t index, CaptureState* state,
+                std::vector<uint16_t>* added) {
   Napi::Env env = info.Env();
-  std::vector<int32_t> fds = IntegerArrayArg(info, index, "fds", 1, core::kMaxCapturePorts, 0, INT32_MAX);
+  std::vector<int32_t> fds =
+      IntegerArrayArg(info, index, "fds", 1, core::kMaxCapturePorts, 0, INT32_MAX);
   CaptureState next = *state;
   for (int32_t fd : fds) {
     uint16_t port = 0;
@@ -45,7 +47,8 @@ void AddPortsOf(const Napi::CallbackInfo& info, size_t index, CaptureState* stat
 // without holders leaves the filter. Removing can only narrow what is captured, so plain numbers
 // will do: the sockets may be closed by now.
 void RemovePorts(const Napi::CallbackInfo& info, size_t index, CaptureState* state) {
-  std::vector<int32_t> ports = IntegerArrayArg(info, index, "ports", 0, core::kMaxCapturePorts, 1, 65535);
+  std::vector<int32_t> ports =
+      IntegerArrayArg(info, index, "ports", 0, core::kMaxCapturePorts, 1, 65535);
   CaptureState next = *state;
   for (int32_t port : ports) {
     int at = 0;
@@ -103,7 +106,8 @@ Napi::Value Add(const Napi::CallbackInfo& info) {
   AddPortsOf(info, 1, &next, &added);
   Refilter(env, FdArg(info, 0), &state, next);
   Napi::Array out = Napi::Array::New(env, added.size());
-  for (size_t i = 0; i < added.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, added[i]));
+  for (size_t i = 0; i < added.size(); i++)
+    out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, added[i]));
   return out;
 }
 
@@ -120,7 +124,8 @@ Napi::Value Remove(const Napi::CallbackInfo& info) {
 Napi::Value Ports(const Napi::CallbackInfo& info) {
   CaptureState& state = CaptureArg(info, 0);
   Napi::Array out = Napi::Array::New(info.Env(), state.port_count);
-  for (int i = 0; i < state.port_count; i++) out.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), state.ports[i]));
+  for (int i = 0; i < state.port_count; i++)
+    out.Set(static_cast<uint32_t>(i), Napi::Number::New(info.Env(), state.ports[i]));
   return out;
 }
 

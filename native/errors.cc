@@ -52,15 +52,15 @@ Napi::Array ErrnoResult(Napi::Env env, int err, const char* step) {
 }
 
 Napi::TypeError ArgTypeError(Napi::Env env, const char* name, const char* expected) {
-  Napi::TypeError error = Napi::TypeError::New(
-      env, std::string("The \"") + name + "\" argument must be " + expected);
+  Napi::TypeError error =
+      Napi::TypeError::New(env, std::string("The \"") + name + "\" argument must be " + expected);
   error.Value().Set("code", Napi::String::New(env, "ERR_INVALID_ARG_TYPE"));
   return error;
 }
 
 Napi::TypeError ArgValueError(Napi::Env env, const char* name, const char* expected) {
-  Napi::TypeError error = Napi::TypeError::New(
-      env, std::string("The argument '") + name + "' must be " + expected);
+  Napi::TypeError error =
+      Napi::TypeError::New(env, std::string("The argument '") + name + "' must be " + expected);
   error.Value().Set("code", Napi::String::New(env, "ERR_INVALID_ARG_VALUE"));
   return error;
 }

@@ -37,10 +37,11 @@ inline bool FastFd(napi_env env, napi_value value, int* fd) {
 }
 
 // Registers a C N-API function on `exports`.
-inline void SetFunction(Napi::Env env, Napi::Object exports, const char* name, napi_callback callback) {
+inline void SetFunction(Napi::Env env, Napi::Object exports, const char* name,
+                        napi_callback callback) {
   napi_value function = nullptr;
-  NAPI_THROW_IF_FAILED_VOID(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, callback,
-                                                      nullptr, &function));
+  NAPI_THROW_IF_FAILED_VOID(
+      env, napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &function));
   exports.Set(name, function);
 }
 

@@ -19,7 +19,8 @@ uint32_t Uint32Arg(const Napi::CallbackInfo& info, size_t index, const char* nam
   if (index >= info.Length() || napi_get_value_double(env, info[index], &value) != napi_ok) {
     throw ArgTypeError(env, name, "of type number");
   }
-  if (!(value >= 0 && value <= 4294967295.0) || static_cast<double>(static_cast<uint32_t>(value)) != value) {
+  if (!(value >= 0 && value <= 4294967295.0) ||
+      static_cast<double>(static_cast<uint32_t>(value)) != value) {
     throw ArgRangeError(env, name, "an integer >= 0 and <= 4294967295");
   }
   return static_cast<uint32_t>(value);

@@ -105,7 +105,8 @@ napi_value GetUserTimeout(napi_env env, napi_callback_info cbinfo) {
       core::GetIntOption(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms) != 0 ||
       napi_create_int32(env, ms, &result) != napi_ok) {
     // A failed getsockopt is asked again there, so its error is the one thrown.
-    return Guarded(env, [&] { return napi_value(GetUserTimeoutChecked(Napi::CallbackInfo(env, cbinfo))); });
+    return Guarded(
+        env, [&] { return napi_value(GetUserTimeoutChecked(Napi::CallbackInfo(env, cbinfo))); });
   }
   return result;
 }

@@ -283,8 +283,7 @@ Napi::Object InitPoll(Napi::Env env) {
     state->env = env;
     NAPI_THROW_IF_FAILED(env, napi_get_uv_event_loop(env, &state->loop), Napi::Object());
     napi_value name = Napi::String::New(env, "sockctl.poll");
-    NAPI_THROW_IF_FAILED(env, napi_async_init(env, nullptr, name, &state->context),
-                         Napi::Object());
+    NAPI_THROW_IF_FAILED(env, napi_async_init(env, nullptr, name, &state->context), Napi::Object());
     NAPI_THROW_IF_FAILED(env, napi_add_async_cleanup_hook(env, Teardown, state, nullptr),
                          Napi::Object());
     instance.poll = state;

@@ -175,7 +175,9 @@ class RecordBuffer {
     return at;
   }
 
-  Napi::ArrayBuffer ToArrayBuffer(Napi::Env env) const { return CopyOut(env, scratch_.data(), size_); }
+  Napi::ArrayBuffer ToArrayBuffer(Napi::Env env) const {
+    return CopyOut(env, scratch_.data(), size_);
+  }
 
  private:
   static Scratch& ThreadScratch() {
@@ -391,15 +393,16 @@ Napi::Value Parse(const Napi::CallbackInfo& info) {
   Bytes bytes = BytesArg(info, 0, "datagram");
   double sequence = 0;
   if (info.Length() < 2 || !info[1].IsNumber() ||
-      !(sequence = info[1].As<Napi::Number>().DoubleValue(), sequence >= 0 && sequence <= 4294967295.0) ||
+      !(sequence = info[1].As<Napi::Number>().DoubleValue(),
+        sequence >= 0 && sequence <= 4294967295.0) ||
       sequence != static_cast<double>(static_cast<uint32_t>(sequence))) {
     throw ArgRangeError(env, "sequence", "an integer >= 0 and <= 4294967295");
   }
   RecordBuffer records;
   RecordSink sink(nullptr, nullptr, true, &records);
   bool done = false;
-  int err = core::ParseDatagram(bytes.data, bytes.length, static_cast<uint32_t>(sequence), &sink,
-                                &done);
+  int err =
+      core::ParseDatagram(bytes.data, bytes.length, static_cast<uint32_t>(sequence), &sink, &done);
   if (err != 0) throw SnapshotError(env, err, "recvmsg");
   return Result(env, records, sink.count());
 }

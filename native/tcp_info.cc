@@ -48,9 +48,9 @@ napi_value TcpInfo(napi_env env, napi_callback_info cbinfo) {
   void* data = nullptr;
   size_t length = 0;
   if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok || argc < 2 ||
-      !FastFd(env, argv[0], &fd) ||
-      napi_get_buffer_info(env, argv[1], &data, &length) != napi_ok) {
-    return Guarded(env, [&] { return napi_value(TcpInfoChecked(Napi::CallbackInfo(env, cbinfo))); });
+      !FastFd(env, argv[0], &fd) || napi_get_buffer_info(env, argv[1], &data, &length) != napi_ok) {
+    return Guarded(env,
+                   [&] { return napi_value(TcpInfoChecked(Napi::CallbackInfo(env, cbinfo))); });
   }
   unsigned written = ClampLength(length);
   int err = core::GetTcpInfo(fd, data, &written);
@@ -127,10 +127,11 @@ napi_value TcpInfoBatch(napi_env env, napi_callback_info cbinfo) {
   if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr) != napi_ok || argc < 4 ||
       !Int32s(env, argv[0], &b.fds, &b.count) ||
       napi_get_buffer_info(env, argv[1], &out, &out_length) != napi_ok ||
-      napi_get_value_double(env, argv[2], &stride) != napi_ok || !IsIntegerIn(stride, 1, kMaxStride) ||
-      !Int32s(env, argv[3], &b.lengths, &lengths_length) ||
+      napi_get_value_double(env, argv[2], &stride) != napi_ok ||
+      !IsIntegerIn(stride, 1, kMaxStride) || !Int32s(env, argv[3], &b.lengths, &lengths_length) ||
       !Fits(b.count, out_length, static_cast<size_t>(stride), lengths_length)) {
-    return Guarded(env, [&] { return napi_value(TcpInfoBatchChecked(Napi::CallbackInfo(env, cbinfo))); });
+    return Guarded(
+        env, [&] { return napi_value(TcpInfoBatchChecked(Napi::CallbackInfo(env, cbinfo))); });
   }
   b.out = static_cast<uint8_t*>(out);
   b.stride = static_cast<size_t>(stride);

@@ -27,9 +27,15 @@ export function judgeArm64Run(run) {
   expect(run.catalog.rc === 0, `the catalog exited ${run.catalog.rc}`);
   if (env) {
     expect(env.platform === ARM64_EXPECTED.platform, `platform ${env.platform}, not ${ARM64_EXPECTED.platform}`);
-    expect(String(env.kernel).startsWith(`${ARM64_EXPECTED.kernelSeries}.`), `kernel ${env.kernel}, not ${ARM64_EXPECTED.kernelSeries}`);
+    expect(
+      String(env.kernel).startsWith(`${ARM64_EXPECTED.kernelSeries}.`),
+      `kernel ${env.kernel}, not ${ARM64_EXPECTED.kernelSeries}`,
+    );
     expect(String(env.node).startsWith(`v${run.major}.`), `Node ${env.node}, not ${run.major}`);
-    expect(env.tcpInfoLength === ARM64_EXPECTED.tcpInfoLength, `TCP_INFO length ${env.tcpInfoLength}, not ${ARM64_EXPECTED.tcpInfoLength}`);
+    expect(
+      env.tcpInfoLength === ARM64_EXPECTED.tcpInfoLength,
+      `TCP_INFO length ${env.tcpInfoLength}, not ${ARM64_EXPECTED.tcpInfoLength}`,
+    );
   }
   expect(results.length > 0, 'the catalog ran no case');
   const notPassed = results.filter((r) => r.raw?.verdict !== 'pass');
@@ -39,8 +45,10 @@ export function judgeArm64Run(run) {
 
   expect(run.tcpInfo.rc === 0, `check-tcp-info exited ${run.tcpInfo.rc}: ${lastLine(run.tcpInfo.text)}`);
   const lengths = [...run.tcpInfo.text.matchAll(/: length (\d+);/g)].map((m) => Number(m[1]));
-  expect(lengths.length === 2 && lengths.every((l) => l === ARM64_EXPECTED.tcpInfoLength),
-    `check-tcp-info lengths ${lengths.join(', ') || 'none'}, not ${ARM64_EXPECTED.tcpInfoLength} on IPv4 and IPv6`);
+  expect(
+    lengths.length === 2 && lengths.every((l) => l === ARM64_EXPECTED.tcpInfoLength),
+    `check-tcp-info lengths ${lengths.join(', ') || 'none'}, not ${ARM64_EXPECTED.tcpInfoLength} on IPv4 and IPv6`,
+  );
 
   expect(run.controls.rc === 0, `check-controls exited ${run.controls.rc}: ${lastLine(run.controls.text)}`);
   const controls = jsonLine(run.controls.text);
@@ -48,10 +56,14 @@ export function judgeArm64Run(run) {
   expect(checks.length > 0, 'check-controls reported no check');
   for (const c of checks) expect(c.ok && !c.skipped, `control ${c.name}: ${c.error ?? c.skipped ?? 'not ok'}`);
   const binary = checks.find((c) => c.name === 'binary')?.detail;
-  expect(binary?.arch === 'arm64' && binary?.machine === ARM64_EXPECTED.elfMachine,
-    `the loaded binary is ${binary?.file} (ELF machine ${binary?.machine}, process.arch ${binary?.arch})`);
-  expect(typeof binary?.file === 'string' && binary.file.endsWith(`/node_modules/sockctl/${ARM64_EXPECTED.binary}`),
-    `the loaded binary is ${binary?.file}, not the installed package's ${ARM64_EXPECTED.binary}`);
+  expect(
+    binary?.arch === 'arm64' && binary?.machine === ARM64_EXPECTED.elfMachine,
+    `the loaded binary is ${binary?.file} (ELF machine ${binary?.machine}, process.arch ${binary?.arch})`,
+  );
+  expect(
+    typeof binary?.file === 'string' && binary.file.endsWith(`/node_modules/sockctl/${ARM64_EXPECTED.binary}`),
+    `the loaded binary is ${binary?.file}, not the installed package's ${ARM64_EXPECTED.binary}`,
+  );
 
   return {
     problems,

@@ -22,10 +22,16 @@ function newestUnder(dir) {
 
 const built = fs.existsSync(cli) ? fs.statSync(cli).mtimeMs : 0;
 if (built < newestUnder(path.join(root, 'src'))) {
-  process.stderr.write(`sockctl: ${built ? 'src/ changed since dist/ was built' : 'dist/ is missing'}: building it (npm run build:ts)\n`);
-  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.json')], {
-    stdio: 'inherit',
-  });
+  process.stderr.write(
+    `sockctl: ${built ? 'src/ changed since dist/ was built' : 'dist/ is missing'}: building it (npm run build:ts)\n`,
+  );
+  const tsc = spawnSync(
+    process.execPath,
+    [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.json')],
+    {
+      stdio: 'inherit',
+    },
+  );
   if (tsc.status !== 0) {
     process.stderr.write(`sockctl: the build failed${tsc.error ? `: ${tsc.error.message} (run npm ci first)` : ''}\n`);
     process.exit(1);

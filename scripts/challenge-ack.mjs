@@ -51,7 +51,10 @@ async function connection() {
 
 const out = {
   kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
-  defaults: { tcp_challenge_ack_limit: sysctl('tcp_challenge_ack_limit'), tcp_invalid_ratelimit: sysctl('tcp_invalid_ratelimit') },
+  defaults: {
+    tcp_challenge_ack_limit: sysctl('tcp_challenge_ack_limit'),
+    tcp_invalid_ratelimit: sysctl('tcp_invalid_ratelimit'),
+  },
 };
 
 // Per socket: one RST every 100 ms for 2 s; the gaps between the challenge ACKs.

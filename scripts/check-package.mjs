@@ -84,9 +84,13 @@ function expectedFiles() {
 for (const p of PREBUILDS) {
   const found = inspectPrebuild(p, root);
   if (found.problems.length) fail(`${p.file}: ${found.problems.join('; ')}`);
-  const needs = Object.entries(found.versions).map(([prefix, version]) => `${prefix}_${version}`).join(', ');
-  console.log(`ok: ${p.file}: ${found.machine}, stripped, ${found.size} bytes, links ${found.needed.join(' ')}, ` +
-    `needs at most ${needs}`);
+  const needs = Object.entries(found.versions)
+    .map(([prefix, version]) => `${prefix}_${version}`)
+    .join(', ');
+  console.log(
+    `ok: ${p.file}: ${found.machine}, stripped, ${found.size} bytes, links ${found.needed.join(' ')}, ` +
+      `needs at most ${needs}`,
+  );
 }
 
 // 1. The tarball and its exact file list. build:dist (what prepare runs) empties dist/ first, so
@@ -103,12 +107,15 @@ const actual = packed.files.map((file) => file.path).sort();
 const expected = expectedFiles();
 const extra = actual.filter((file) => !expected.includes(file));
 const missing = expected.filter((file) => !actual.includes(file));
-console.log(`tarball: ${packed.filename}, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ` +
-  `${actual.length} files`);
+console.log(
+  `tarball: ${packed.filename}, ${packed.size} bytes packed, ${packed.unpackedSize} unpacked, ` + `${actual.length} files`,
+);
 for (const file of packed.files) console.log(`  ${String(file.size).padStart(7)}  ${file.path}`);
 if (extra.length || missing.length) {
-  fail(`tarball files differ from the expected list\n  unexpected: ${extra.join(', ') || '-'}\n` +
-    `  missing: ${missing.join(', ') || '-'}`);
+  fail(
+    `tarball files differ from the expected list\n  unexpected: ${extra.join(', ') || '-'}\n` +
+      `  missing: ${missing.join(', ') || '-'}`,
+  );
 }
 console.log('ok: the tarball holds exactly the expected files');
 
@@ -156,7 +163,10 @@ function installAndRun(label, installArgs) {
   const shipped = fs.realpathSync(path.join(installed, prebuild));
 
   for (const file of fs.readdirSync(smokeDir)) fs.copyFileSync(path.join(smokeDir, file), path.join(app, file));
-  for (const [node, script] of nodes.flatMap((node) => [[node, 'esm.mjs'], [node, 'cjs.cjs']])) {
+  for (const [node, script] of nodes.flatMap((node) => [
+    [node, 'esm.mjs'],
+    [node, 'cjs.cjs'],
+  ])) {
     const line = run(node, [script], { cwd: app, env }).stdout.trim();
     const result = JSON.parse(line);
     if (result.state !== 'ESTABLISHED') fail(`${label} ${script}: tcpInfo state ${result.state}`);
@@ -174,19 +184,26 @@ const appDefault = installAndRun('default', []);
 installAndRun('scripts-allowed', ['--dangerously-allow-all-scripts', '--foreground-scripts']);
 
 // 4. Types under node16 resolution: the .mts must get dist/index.d.mts, the .cts dist/index.d.ts.
-fs.writeFileSync(path.join(appDefault, 'tsconfig.json'), JSON.stringify({
-  compilerOptions: {
-    module: 'node16',
-    moduleResolution: 'node16',
-    target: 'ES2022',
-    strict: true,
-    noEmit: true,
-    skipLibCheck: false,
-    types: ['node'],
-    typeRoots: [path.join(root, 'node_modules', '@types')],
-  },
-  files: ['esm-types.mts', 'cjs-types.cts'],
-}, null, 2));
+fs.writeFileSync(
+  path.join(appDefault, 'tsconfig.json'),
+  JSON.stringify(
+    {
+      compilerOptions: {
+        module: 'node16',
+        moduleResolution: 'node16',
+        target: 'ES2022',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ['node'],
+        typeRoots: [path.join(root, 'node_modules', '@types')],
+      },
+      files: ['esm-types.mts', 'cjs-types.cts'],
+    },
+    null,
+    2,
+  ),
+);
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const explained = run('node', [tsc, '-p', 'tsconfig.json', '--explainFiles'], { cwd: appDefault, env }).stdout;
 for (const declaration of ['dist/index.d.mts', 'dist/index.d.ts']) {

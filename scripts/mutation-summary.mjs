@@ -13,9 +13,20 @@ import { fileURLToPath } from 'node:url';
 const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'reports', 'mutation');
 const parts = process.argv.slice(2).length
   ? process.argv.slice(2)
-  : fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+  : fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -'.json'.length));
 
-const empty = () => ({ Killed: 0, Timeout: 0, Survived: 0, NoCoverage: 0, Ignored: 0, other: 0, strings: { detected: 0, valid: 0 } });
+const empty = () => ({
+  Killed: 0,
+  Timeout: 0,
+  Survived: 0,
+  NoCoverage: 0,
+  Ignored: 0,
+  other: 0,
+  strings: { detected: 0, valid: 0 },
+});
 const total = empty();
 const rows = [];
 for (const part of parts) {
@@ -40,7 +51,9 @@ for (const part of parts) {
   rows.push(row(part, count));
 }
 if (parts.length > 1) rows.push(row('all', total));
-console.log('| part | mutants run | killed | timeout | survived | no coverage | score | static (left out) | score without string literals |');
+console.log(
+  '| part | mutants run | killed | timeout | survived | no coverage | score | static (left out) | score without string literals |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const r of rows) console.log(r);
 

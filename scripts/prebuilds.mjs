@@ -48,14 +48,19 @@ const readelf = (args, file) => execFileSync('readelf', ['-W', ...args, file], {
 export function inspectPrebuild(prebuild, root) {
   const file = path.join(root, prebuild.file);
   if (!fs.existsSync(file)) return { problems: [`${prebuild.file} is missing: run npm run build:prebuild`] };
-  const machine = readelf(['-h'], file).match(/^\s*Machine:\s*(.+)$/m)?.[1].trim();
+  const machine = readelf(['-h'], file)
+    .match(/^\s*Machine:\s*(.+)$/m)?.[1]
+    .trim();
   const sections = readelf(['-S'], file);
   const stripped = !/\s\.symtab\s/.test(sections) && !/\s\.debug_/.test(sections);
   const needed = [...readelf(['-d'], file).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
   // Highest version needed per prefix (GLIBC_2.14, GLIBCXX_3.4.21, ...), from the version-needs
   // section: what the dynamic loader checks before it maps the binary.
   const versions = {};
-  const needs = readelf(['-V'], file).split(/\n(?=Version needs section)/).find((s) => s.startsWith('Version needs')) ?? '';
+  const needs =
+    readelf(['-V'], file)
+      .split(/\n(?=Version needs section)/)
+      .find((s) => s.startsWith('Version needs')) ?? '';
   for (const [, prefix, version] of needs.matchAll(/Name: ([A-Z]+)_([\d.]+)/g)) {
     if (!versions[prefix] || compareVersions(version, versions[prefix]) > 0) versions[prefix] = version;
   }

@@ -49,7 +49,17 @@ export import sockets = socketsModule.sockets;
 export type { SnapshotSocket, SocketAttribution, SocketFilter, SocketTimer } from './controls/sockets.js';
 export import RawSocket = rawSocketModule.RawSocket;
 export import unwrap = rawSocketModule.unwrap;
-export type { RawAddress, RawError, RawFail, RawFamily, RawOk, RawResult, TraceEntry, TraceOption, WaitOptions } from './raw/raw-socket.js';
+export type {
+  RawAddress,
+  RawError,
+  RawFail,
+  RawFamily,
+  RawOk,
+  RawResult,
+  TraceEntry,
+  TraceOption,
+  WaitOptions,
+} from './raw/raw-socket.js';
 export import systemError = errorsModule.systemError;
 export type { PrivilegeError, ProbeResult, SocketSystemError } from './controls/errors.js';
 export import blackhole = blackholeModule.blackhole;
@@ -66,7 +76,23 @@ export type { NetnsOptions } from './raw/userns.js';
 export type { SocketLike } from './controls/handle.js';
 export import scenario = scenarioModule.scenario;
 export import timeWaitSockets = scenarioModule.timeWaitSockets;
-export type { End, EndName, Outcome, Requirement, RunOptions, Scenario, ScenarioEnds, ScenarioOptions, ScenarioResult, Step, StepRecord, Verdict, WireCheck, WireExpectation, WireRecord } from './scenario/scenario.js';
+export type {
+  End,
+  EndName,
+  Outcome,
+  Requirement,
+  RunOptions,
+  Scenario,
+  ScenarioEnds,
+  ScenarioOptions,
+  ScenarioResult,
+  Step,
+  StepRecord,
+  Verdict,
+  WireCheck,
+  WireExpectation,
+  WireRecord,
+} from './scenario/scenario.js';
 export import Capture = captureModule.Capture;
 export import canCapture = captureModule.canCapture;
 export type { CaptureOptions, CaptureStop } from './raw/capture.js';
@@ -97,7 +123,17 @@ export import FaultProxy = proxyModule.FaultProxy;
 export import PROXY_BUFFER_BYTES = proxyModule.PROXY_BUFFER_BYTES;
 export type { CutAction, DirectionRule, FaultProxyOptions, FaultProxyRules, ProxyConnectionRecord } from './faults/proxy.js';
 export type { ConnectionWire } from './faults/wire.js';
-export type { ClientStep, ConnectionEnd, ConnectionRecord, HttpFault, NormalizedStep, PlayedStep, RespondStep, ServerStep, StreamStep } from './faults/steps.js';
+export type {
+  ClientStep,
+  ConnectionEnd,
+  ConnectionRecord,
+  HttpFault,
+  NormalizedStep,
+  PlayedStep,
+  RespondStep,
+  ServerStep,
+  StreamStep,
+} from './faults/steps.js';
 export type {
   ActiveToxic,
   BandwidthToxic,

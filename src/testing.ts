@@ -99,7 +99,10 @@ export function expectErrorCode<E = unknown>(error: E, code: string): E {
  * Awaits `promise` (or calls `fn`), asserts it rejects with an Error that carries `code` itself
  * or on its `cause` chain, and returns that Error.
  */
-export async function expectRejectsWithCode(promise: Promise<unknown> | (() => Promise<unknown>), code: string): Promise<CodedError> {
+export async function expectRejectsWithCode(
+  promise: Promise<unknown> | (() => Promise<unknown>),
+  code: string,
+): Promise<CodedError> {
   let outcome: { error: unknown } | undefined;
   try {
     await (typeof promise === 'function' ? promise() : promise);
@@ -107,11 +110,20 @@ export async function expectRejectsWithCode(promise: Promise<unknown> | (() => P
     outcome = { error };
   }
   if (outcome === undefined) {
-    throw new AssertionError({ message: `expected a rejection with code ${code}, but it resolved`, expected: code, operator: 'expectRejectsWithCode' });
+    throw new AssertionError({
+      message: `expected a rejection with code ${code}, but it resolved`,
+      expected: code,
+      operator: 'expectRejectsWithCode',
+    });
   }
   const error = expectErrorCode(outcome.error, code);
   if (!isError(error)) {
-    throw new AssertionError({ message: `expected a rejection with an Error, got ${typeof error}`, actual: error, expected: code, operator: 'expectRejectsWithCode' });
+    throw new AssertionError({
+      message: `expected a rejection with an Error, got ${typeof error}`,
+      actual: error,
+      expected: code,
+      operator: 'expectRejectsWithCode',
+    });
   }
   return error;
 }
@@ -180,14 +192,26 @@ function wireMessage(v: WireVerdict, verb: string, flags: string, count: number 
  */
 export function expectSent<R>(record: R, flags: string, count?: number): R {
   const v = judgeWire(record, flags, count, true);
-  if (!v.pass) throw new AssertionError({ message: wireMessage(v, 'sent', flags, count, false), actual: v.listed, expected: flags, operator: 'expectSent' });
+  if (!v.pass)
+    throw new AssertionError({
+      message: wireMessage(v, 'sent', flags, count, false),
+      actual: v.listed,
+      expected: flags,
+      operator: 'expectSent',
+    });
   return record;
 }
 
 /** As {@link expectSent}, for what the connection's peer sent it. */
 export function expectReceived<R>(record: R, flags: string, count?: number): R {
   const v = judgeWire(record, flags, count, false);
-  if (!v.pass) throw new AssertionError({ message: wireMessage(v, 'sent', flags, count, false), actual: v.listed, expected: flags, operator: 'expectReceived' });
+  if (!v.pass)
+    throw new AssertionError({
+      message: wireMessage(v, 'sent', flags, count, false),
+      actual: v.listed,
+      expected: flags,
+      operator: 'expectReceived',
+    });
   return record;
 }
 

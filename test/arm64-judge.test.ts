@@ -56,7 +56,7 @@ describe('the arm64 check verdict', () => {
     expect(skipped.problems).toEqual(['case unread-data-close (IPv4): skipped (needs kill: ENOENT)']);
   });
 
-  it('fails when the process loaded another CPU\'s binary or a file outside the installed package', () => {
+  it("fails when the process loaded another CPU's binary or a file outside the installed package", () => {
     const x64 = run((r) => {
       r.controls.parsed.results[0].detail = { file: BINARY.replace('arm64', 'x64'), machine: 62, arch: 'x64' };
       r.catalog.json.environment.platform = 'linux-x64';

@@ -13,8 +13,7 @@ afterEach(async () => {
   pair = undefined;
 });
 
-const coded = (code: string, name?: string) =>
-  expect.objectContaining(name ? { code, name } : { code });
+const coded = (code: string, name?: string) => expect.objectContaining(name ? { code, name } : { code });
 
 // Each control with the arguments that make a valid call after the socket.
 const CONTROLS: Array<[string, (s: unknown) => unknown]> = [
@@ -146,7 +145,11 @@ describe('the native layer refuses garbage on its own', () => {
       // without CAP_NET_ADMIN the kernel refuses any filter on a TCP socket first (EPERM).
       const noReturn = encode([stmt(BPF.JMP | BPF.JA, 0)]);
       expect(() => native.filter.attach(socket, noReturn)).toThrow(
-        expect.objectContaining({ code: sockctl.canBlackhole().ok ? 'EINVAL' : 'EPERM', syscall: 'setsockopt', option: 'SO_ATTACH_FILTER' }),
+        expect.objectContaining({
+          code: sockctl.canBlackhole().ok ? 'EINVAL' : 'EPERM',
+          syscall: 'setsockopt',
+          option: 'SO_ATTACH_FILTER',
+        }),
       );
     } finally {
       native.rawIo.close(socket);

@@ -61,7 +61,9 @@ describe('canBlackhole', () => {
   // missing: where another program can attach the filter, the probe must say ok, and the reverse.
   it.skipIf(elsewhere.status !== 0)('agrees with another program attaching the same filter (python3 setsockopt)', () => {
     const other = elsewhere.stdout.trim();
-    console.log(`python3 SO_ATTACH_FILTER on a TCP socket: ${other === 'ok' ? 'ok' : `errno ${other}`}; canBlackhole: ${probe.ok ? 'ok' : probe.code}`);
+    console.log(
+      `python3 SO_ATTACH_FILTER on a TCP socket: ${other === 'ok' ? 'ok' : `errno ${other}`}; canBlackhole: ${probe.ok ? 'ok' : probe.code}`,
+    );
     expect(probe.ok).toBe(other === 'ok');
     if (!probe.ok) expect(Number(other)).toBe(osConstants.errno[probe.code as keyof typeof osConstants.errno]);
   });

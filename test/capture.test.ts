@@ -154,7 +154,9 @@ describe.skipIf(!probe.ok)(`capture bounds and ownership${skipReason}`, () => {
       expect(native.capture.ports(fd)).toEqual([]);
       // Empty, stdin, a closed number, not a number, negative, a TCP socket not bound yet.
       for (const fds of [[], [0], [2 ** 31 - 1], ['3'], [-1], [fdOf(unbound)]]) {
-        expect(() => native.capture.add(fd, fds as number[])).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_/) }));
+        expect(() => native.capture.add(fd, fds as number[])).toThrow(
+          expect.objectContaining({ code: expect.stringMatching(/^ERR_/) }),
+        );
       }
       const port = listener.localAddress!.port;
       expect(native.capture.add(fd, [fdOf(listener), fdOf(listener)])).toEqual([port, port]);
@@ -164,7 +166,9 @@ describe.skipIf(!probe.ok)(`capture bounds and ownership${skipReason}`, () => {
       expect(native.capture.ports(fd)).toEqual([]);
       expect(() => native.capture.remove(fd, [port])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
       expect(() => native.capture.remove(fd, [0])).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-      expect(() => native.capture.read(fdOf(listener), new Uint8Array(64))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      expect(() => native.capture.read(fdOf(listener), new Uint8Array(64))).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+      );
     } finally {
       native.rawIo.close(fd);
       unbound.close();
@@ -211,10 +215,12 @@ describe('Capture.open refuses what is not a socket', () => {
 });
 
 describe.skipIf(probe.ok)('without CAP_NET_RAW', () => {
-  it('the probe says what is missing, and open() throws the kernel\'s EPERM with it', async () => {
+  it("the probe says what is missing, and open() throws the kernel's EPERM with it", async () => {
     expect(probe).toMatchObject({ ok: false, code: 'EPERM', reason: expect.stringContaining('CAP_NET_RAW') });
     const listener = await connection('127.0.0.1');
-    expect(() => Capture.open(listener)).toThrow(expect.objectContaining({ code: 'EPERM', errno: -1, syscall: 'socket', option: 'AF_PACKET', missing: 'CAP_NET_RAW' }));
+    expect(() => Capture.open(listener)).toThrow(
+      expect.objectContaining({ code: 'EPERM', errno: -1, syscall: 'socket', option: 'AF_PACKET', missing: 'CAP_NET_RAW' }),
+    );
     listener.close();
   });
 });

@@ -31,7 +31,11 @@ describe.each(families)('catalog on IPv%s', (family) => {
     if (declared.length === 0) return;
     if (capture.ok) {
       expect(result.wire?.skipped).toBeUndefined();
-      for (const i of declared) expect(result.steps[i].wire?.every((w) => w.ok), `${c.name} step ${i}`).toBe(true);
+      for (const i of declared)
+        expect(
+          result.steps[i].wire?.every((w) => w.ok),
+          `${c.name} step ${i}`,
+        ).toBe(true);
       expect([...(result.wire?.setup ?? []), ...result.steps.flatMap((s) => s.segments ?? [])].length).toBeGreaterThan(0);
     } else {
       expect(result.wire?.skipped).toMatch(/^needs capture \(CAP_NET_RAW\): /);

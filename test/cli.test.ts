@@ -17,7 +17,9 @@ const stage = isRoot ? stageForNobody() : undefined;
 afterAll(() => stage?.remove());
 
 /** Runs the CLI with both outputs piped and notes when stdout's first bytes came. */
-function timed(args: string[]): Promise<{ firstStdoutMs: number; exitMs: number; stdout: string; stderr: string; status: number | null }> {
+function timed(
+  args: string[],
+): Promise<{ firstStdoutMs: number; exitMs: number; stdout: string; stderr: string; status: number | null }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
@@ -45,7 +47,12 @@ describe('sockctl CLI', () => {
     const out = run('--json', '--only', 'unread-data-close', 'connect-refused');
     expect(out.status, out.stderr).toBe(0);
     const data = JSON.parse(out.stdout);
-    expect(data.environment).toMatchObject({ node: process.version, families: [4, 6], kernel: os.release(), kernelVersion: os.version() });
+    expect(data.environment).toMatchObject({
+      node: process.version,
+      families: [4, 6],
+      kernel: os.release(),
+      kernelVersion: os.version(),
+    });
     expect(data.environment.tcpInfoLength).toBeGreaterThanOrEqual(104);
     expect(Object.keys(data.environment.probes)).toEqual(['blackhole', 'kill', 'capture', 'forge', 'snapshot']);
     expect(data.environment.snapshotTcpInfoLength).toBe(data.environment.tcpInfoLength);
@@ -93,13 +100,15 @@ describe('sockctl CLI', () => {
     }
   });
 
-  it('--json carries each step\'s segments where they were captured', () => {
+  it("--json carries each step's segments where they were captured", () => {
     const out = run('--json', '--only', 'linger-zero-close', '--family', '6');
     expect(out.status, out.stderr).toBe(0);
     const raw = JSON.parse(out.stdout).results[0].raw;
     if (canCapture().ok) {
       expect(raw.wire.setup.map((s: { flags: string }) => s.flags)).toEqual(['S', 'S.', '.']);
-      expect(raw.steps[0].segments).toEqual([expect.objectContaining({ from: 'server', to: 'client', flags: 'R.', seq: 1, ack: 1, length: 0 })]);
+      expect(raw.steps[0].segments).toEqual([
+        expect.objectContaining({ from: 'server', to: 'client', flags: 'R.', seq: 1, ack: 1, length: 0 }),
+      ]);
     } else {
       expect(raw.wire.skipped).toMatch(/CAP_NET_RAW/);
       expect(raw.steps[0].segments).toBeUndefined();
@@ -126,23 +135,30 @@ describe('sockctl CLI', () => {
   });
 
   const noSkip = stage?.unreadable || (!isRoot && canBlackhole().ok ? 'blackhole works here and uid 65534 is out of reach' : '');
-  it.skipIf(noSkip)(`a skipped case takes one line naming what it needs (the header gives the reason)${noSkip ? ` (skipped: ${noSkip})` : ''}`, () => {
-    const args = ['--only', 'kernel-kill', 'user-timeout-silent-peer'];
-    const out = stage
-      ? spawnSync('setpriv', [...NOBODY, process.execPath, path.join(stage.root, 'dist', 'cli', 'cli.js'), ...args], { encoding: 'utf8', timeout: 60_000, cwd: '/' })
-      : spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
-    expect(out.status, out.stderr).toBe(0);
-    const lines = out.stdout.split('\n');
-    expect(lines.filter((l) => l.startsWith('  blackhole: unavailable — '))).toHaveLength(1);
-    const rows = lines.filter((l) => /^(kernel-kill|user-timeout-silent-peer) /.test(l));
-    expect(rows).toEqual([
-      expect.stringMatching(/^kernel-kill +│ skipped \(v4\+v6\): needs kill \(CAP_NET_ADMIN, INET_DIAG_DESTROY\)$/),
-      expect.stringMatching(/^user-timeout-silent-peer +│ skipped \(v4\+v6\): needs blackhole \(CAP_NET_ADMIN\)$/),
-    ]);
-    // Nothing of either row wraps onto further lines: the table is its head, its rule and the two.
-    const head = lines.findIndex((l) => l.startsWith('case '));
-    expect(lines[head + 4]).toBe('');
-  });
+  it.skipIf(noSkip)(
+    `a skipped case takes one line naming what it needs (the header gives the reason)${noSkip ? ` (skipped: ${noSkip})` : ''}`,
+    () => {
+      const args = ['--only', 'kernel-kill', 'user-timeout-silent-peer'];
+      const out = stage
+        ? spawnSync('setpriv', [...NOBODY, process.execPath, path.join(stage.root, 'dist', 'cli', 'cli.js'), ...args], {
+            encoding: 'utf8',
+            timeout: 60_000,
+            cwd: '/',
+          })
+        : spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+      expect(out.status, out.stderr).toBe(0);
+      const lines = out.stdout.split('\n');
+      expect(lines.filter((l) => l.startsWith('  blackhole: unavailable — '))).toHaveLength(1);
+      const rows = lines.filter((l) => /^(kernel-kill|user-timeout-silent-peer) /.test(l));
+      expect(rows).toEqual([
+        expect.stringMatching(/^kernel-kill +│ skipped \(v4\+v6\): needs kill \(CAP_NET_ADMIN, INET_DIAG_DESTROY\)$/),
+        expect.stringMatching(/^user-timeout-silent-peer +│ skipped \(v4\+v6\): needs blackhole \(CAP_NET_ADMIN\)$/),
+      ]);
+      // Nothing of either row wraps onto further lines: the table is its head, its rule and the two.
+      const head = lines.findIndex((l) => l.startsWith('case '));
+      expect(lines[head + 4]).toBe('');
+    },
+  );
 
   it('usage errors exit 2', () => {
     expect(run('--only', 'no-such-case').status).toBe(2);

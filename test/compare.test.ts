@@ -53,12 +53,16 @@ describe('compare', () => {
     const out = spawnSync(process.execPath, [CLI, 'compare', fixture('run-root.json'), brokenFile], { encoding: 'utf8' });
     expect(out.status).toBe(1);
     expect(out.stdout).toMatch(/close-wait-write\/v4\s+← passed in one run, failed in another/);
-    const same = spawnSync(process.execPath, [CLI, 'compare', fixture('run-root.json'), fixture('run-nobody.json')], { encoding: 'utf8' });
+    const same = spawnSync(process.execPath, [CLI, 'compare', fixture('run-root.json'), fixture('run-nobody.json')], {
+      encoding: 'utf8',
+    });
     expect(same.status).toBe(0);
   });
 
   it('refuses files that are not sockctl results', () => {
-    const out = spawnSync(process.execPath, [CLI, 'compare', fixture('run-root.json'), fixture('localhost-cert.pem')], { encoding: 'utf8' });
+    const out = spawnSync(process.execPath, [CLI, 'compare', fixture('run-root.json'), fixture('localhost-cert.pem')], {
+      encoding: 'utf8',
+    });
     expect(out.status).toBe(2);
   });
 });

@@ -22,7 +22,12 @@ const GENERATED = new Set(['docs/matrix.md']);
 const RUN_BOUND_MS = 60_000;
 const README_MAX_LINES = 250;
 
-const pages = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const pages = [
+  'README.md',
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 const text = (page: string) => readFileSync(path.join(ROOT, page), 'utf8');
 
 interface Block {
@@ -46,7 +51,10 @@ function blocks(page: string): Block[] {
       const start = i;
       const body: string[] = [];
       for (i++; i < lines.length && !lines[i].startsWith('```'); i++) body.push(lines[i]);
-      const prelude = directives.filter((d) => d.startsWith('prelude')).map((d) => d.slice('prelude'.length)).join('\n');
+      const prelude = directives
+        .filter((d) => d.startsWith('prelude'))
+        .map((d) => d.slice('prelude'.length))
+        .join('\n');
       found.push({ page, line: start + 1, lang: fence[1], code: body.join('\n'), run: directives.includes('run'), prelude });
       directives = [];
       continue;
@@ -101,7 +109,11 @@ describe('TypeScript in the README and docs/', () => {
         encoding: 'utf8',
         timeout: RUN_BOUND_MS,
       });
-      expect({ status: out.status, signal: out.signal, stderr: out.stderr }, out.stdout).toEqual({ status: 0, signal: null, stderr: '' });
+      expect({ status: out.status, signal: out.signal, stderr: out.stderr }, out.stdout).toEqual({
+        status: 0,
+        signal: null,
+        stderr: '',
+      });
     },
     RUN_BOUND_MS + 5_000,
   );
@@ -110,7 +122,8 @@ describe('TypeScript in the README and docs/', () => {
 describe('the API page', () => {
   const apiPage = text('docs/api.md');
   // Exact names: `tcpInfo` must not count as `tcpInfoLength` or `decodeTcpInfo`.
-  const named = (name: string) => new RegExp(`\`[^\`\\n]*(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])[^\`\\n]*\``).test(apiPage);
+  const named = (name: string) =>
+    new RegExp(`\`[^\`\\n]*(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])[^\`\\n]*\``).test(apiPage);
   it.each([...Object.keys(api), ...Object.keys(testing)])('names %s', (name) => {
     expect(named(name)).toBe(true);
   });
@@ -194,7 +207,10 @@ describe('figures that could go stale', () => {
         expect(c?.requires, `${name}: only cases that need no privilege can be checked here`).toEqual([]);
         const end = k + 1 < starts.length ? starts[k + 1][1] : rows.length;
         const shown = rows.slice(i, end);
-        const out = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli', 'cli.js'), '--only', name], { encoding: 'utf8', timeout: 30_000 });
+        const out = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli', 'cli.js'), '--only', name], {
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
         const printed = out.stdout.split('\n');
         const at = printed.findIndex((l) => l.startsWith(`${name} `));
         const times = (lines: string[]) => lines.map((l) => l.replace(/│ \d+ ms +│/, '│ # ms │'));

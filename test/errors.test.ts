@@ -10,7 +10,11 @@ describe('systemError', () => {
     const plain = systemError(104, 'recv');
     expect(plain).toMatchObject({ name: 'Error', code: 'ECONNRESET', errno: -104, syscall: 'recv' });
     expect('option' in plain).toBe(false);
-    expect(systemError(1, 'setsockopt', 'SO_ATTACH_FILTER')).toMatchObject({ code: 'EPERM', errno: -1, option: 'SO_ATTACH_FILTER' });
+    expect(systemError(1, 'setsockopt', 'SO_ATTACH_FILTER')).toMatchObject({
+      code: 'EPERM',
+      errno: -1,
+      option: 'SO_ATTACH_FILTER',
+    });
   });
 
   it('names errnos libuv does not know from the platform table (EINPROGRESS)', () => {

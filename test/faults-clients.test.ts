@@ -108,7 +108,9 @@ describe.each(HOSTS)('fetch (undici in Node %s) against a real reset', (host) =>
     const error = await fetch(server.url)
       .then((res) => res.text())
       .catch((e: unknown) => e);
-    console.log(`[${host}] Node ${process.versions.node}: mid-body RST with the bytes → cause.code ${errorCode((error as Error).cause)}`);
+    console.log(
+      `[${host}] Node ${process.versions.node}: mid-body RST with the bytes → cause.code ${errorCode((error as Error).cause)}`,
+    );
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).cause).toMatchObject({ code: expected });
   });
@@ -154,7 +156,10 @@ describe.each(HOSTS)('node:tls (%s)', (host) => {
       host,
     );
     const proxy = keep(
-      await faultProxy({ host, port: (server.address() as net.AddressInfo).port }, { host, response: { pass: 100, then: 'reset' } }),
+      await faultProxy(
+        { host, port: (server.address() as net.AddressInfo).port },
+        { host, response: { pass: 100, then: 'reset' } },
+      ),
     );
     const client = tls.connect({ host, port: proxy.port, ca: tlsCert, servername: 'localhost' });
     expectErrorCode(await nextError(client), 'ECONNRESET');
@@ -214,7 +219,10 @@ describe.each(HOSTS)('a node:http server under faultClient (%s)', (host) => {
 
   it.skipIf(!probe.ok)(`vanishing silently: the server's user timeout fires ETIMEDOUT${skipReason}`, async () => {
     const accepted: net.Socket[] = [];
-    const server = await listen(net.createServer((socket) => accepted.push(socket)), host);
+    const server = await listen(
+      net.createServer((socket) => accepted.push(socket)),
+      host,
+    );
     const client = keep(await faultClient(server, ['silent']));
     await until(() => accepted.length === 1);
     setUserTimeout(accepted[0], 500);

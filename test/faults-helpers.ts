@@ -29,7 +29,10 @@ export async function connect(port: number, host: string): Promise<net.Socket> {
 }
 
 /** A listening server on `host`, closed by `close()` with every connection it has. */
-export async function listening<T extends net.Server>(server: T, host: string): Promise<T & { port: number; stop(): Promise<void> }> {
+export async function listening<T extends net.Server>(
+  server: T,
+  host: string,
+): Promise<T & { port: number; stop(): Promise<void> }> {
   server.listen(0, host);
   await once(server, 'listening');
   const sockets = new Set<net.Socket>();
@@ -108,7 +111,10 @@ export function sampleTcpInfo(socket: net.Socket): { last?: { retransmits: numbe
  * does), with TCP_USER_TIMEOUT set on its socket when `userTimeout` is given. Bounded by
  * `timeout` (default 8 s), after which it reports code 'TEST_GUARD'.
  */
-export function httpGet(url: string, options: { agent?: http.Agent; userTimeout?: number; timeout?: number } = {}): Promise<HttpOutcome> {
+export function httpGet(
+  url: string,
+  options: { agent?: http.Agent; userTimeout?: number; timeout?: number } = {},
+): Promise<HttpOutcome> {
   const start = performance.now();
   return new Promise((resolve) => {
     let sampled: ReturnType<typeof sampleTcpInfo> = {};
@@ -123,7 +129,8 @@ export function httpGet(url: string, options: { agent?: http.Agent; userTimeout?
       res.on('end', () => {
         // The socket is still open here: the kernel's counts as of the last byte.
         const socket = res.socket ?? req.socket;
-        if (socket && !socket.destroyed) sampled.last = { retransmits: tcpInfo(socket).totalRetrans ?? 0, unacked: tcpInfo(socket).unacked };
+        if (socket && !socket.destroyed)
+          sampled.last = { retransmits: tcpInfo(socket).totalRetrans ?? 0, unacked: tcpInfo(socket).unacked };
         done({ status: res.statusCode ?? 0, body });
       });
       res.on('error', (error: NodeJS.ErrnoException) => done({ code: error.code ?? 'error' }));
@@ -136,7 +143,10 @@ export function httpGet(url: string, options: { agent?: http.Agent; userTimeout?
       else setUserTimeout(socket, timeout);
     });
     req.on('error', (error: NodeJS.ErrnoException) => done({ code: error.code ?? 'error' }));
-    const guard = setTimeout(() => req.destroy(Object.assign(new Error('test guard'), { code: 'TEST_GUARD' })), options.timeout ?? 8_000);
+    const guard = setTimeout(
+      () => req.destroy(Object.assign(new Error('test guard'), { code: 'TEST_GUARD' })),
+      options.timeout ?? 8_000,
+    );
   });
 }
 

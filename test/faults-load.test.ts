@@ -23,7 +23,10 @@ async function writeFor(socket: net.Socket, ms: number, limit = 128 * 1024 * 102
   while (performance.now() < deadline && written < limit && !socket.destroyed) {
     written += chunk.byteLength;
     if (!socket.write(chunk)) {
-      await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), sleep(Math.max(0, deadline - performance.now()))]);
+      await Promise.race([
+        new Promise((resolve) => socket.once('drain', resolve)),
+        sleep(Math.max(0, deadline - performance.now())),
+      ]);
     }
   }
   return written;
@@ -32,7 +35,12 @@ async function writeFor(socket: net.Socket, ms: number, limit = 128 * 1024 * 102
 describe.each(HOSTS)('backpressure through faultProxy (%s)', (host) => {
   it('an upstream that stops reading holds the client back; the proxy holds at most PROXY_BUFFER_BYTES + one read', async (context) => {
     const keep = keeper(context);
-    const upstream = keep(await listening(net.createServer((socket) => socket.pause()), host));
+    const upstream = keep(
+      await listening(
+        net.createServer((socket) => socket.pause()),
+        host,
+      ),
+    );
     const proxy = keep(await faultProxy(upstream, { host }));
     const client = keep(await connect(proxy.port, host));
     const written = await writeFor(client, 800);
@@ -51,7 +59,12 @@ describe.each(HOSTS)('backpressure through faultProxy (%s)', (host) => {
   it('a client that stops reading holds the upstream back (downstream direction)', async (context) => {
     const keep = keeper(context);
     let written: Promise<number> | undefined;
-    const upstream = keep(await listening(net.createServer((socket) => (written = writeFor(socket, 800))), host));
+    const upstream = keep(
+      await listening(
+        net.createServer((socket) => (written = writeFor(socket, 800))),
+        host,
+      ),
+    );
     const proxy = keep(await faultProxy(upstream, { host }));
     const client = keep(await connect(proxy.port, host));
     client.pause();
@@ -82,7 +95,12 @@ describe.each(HOSTS)('no silent cap (%s)', (host) => {
 
   it('faultProxy: the same, recorded as the action over-limit', async (context) => {
     const keep = keeper(context);
-    const upstream = keep(await listening(net.createServer(() => {}), host));
+    const upstream = keep(
+      await listening(
+        net.createServer(() => {}),
+        host,
+      ),
+    );
     const proxy = keep(await faultProxy(upstream, { host, maxConnections: 1 }));
     keep(await connect(proxy.port, host));
     await until(() => proxy.connections.length === 1);
@@ -94,11 +112,16 @@ describe.each(HOSTS)('no silent cap (%s)', (host) => {
 
 const netns = canUseNetns();
 describe('a burst of 200 concurrent connects', () => {
-  function burst(args: string[]): { server: { answered: number; overflows: number; max: number }; proxy?: { answered: number; overflows: number; max: number } } {
+  function burst(args: string[]): {
+    server: { answered: number; overflows: number; max: number };
+    proxy?: { answered: number; overflows: number; max: number };
+  } {
     const child = path.join(HERE, 'fixtures', 'burst-child.cjs');
     // In a network namespace of its own the kernel's ListenOverflows count this run alone.
     const dist = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'index.js')) as typeof import('../src/index.js');
-    const argv = netns.ok ? dist.netnsCommand(process.execPath, [child, ...args]) : { command: process.execPath, args: [child, ...args] };
+    const argv = netns.ok
+      ? dist.netnsCommand(process.execPath, [child, ...args])
+      : { command: process.execPath, args: [child, ...args] };
     const out = spawnSync(argv.command, argv.args, { encoding: 'utf8', timeout: 30_000 });
     expect(out.status, out.stderr).toBe(0);
     return JSON.parse(out.stdout);
@@ -121,9 +144,13 @@ describe('read:N in bounded chunks', () => {
     let peak = rss;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
     const start = performance.now();
-    const child = spawn(process.execPath, [path.join(HERE, 'fixtures', 'writers-child.cjs'), String(server.port), '100', String(2 ** 20)], {
-      stdio: ['pipe', 'ignore', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [path.join(HERE, 'fixtures', 'writers-child.cjs'), String(server.port), '100', String(2 ** 20)],
+      {
+        stdio: ['pipe', 'ignore', 'inherit'],
+      },
+    );
     try {
       await until(() => server.connections.length === 100, 15_000);
       const acceptMs = performance.now() - start;
@@ -184,7 +211,9 @@ describe('restart on a fixed port', () => {
 describe.each(HOSTS)("the peer's reset as EPIPE (%s)", (host) => {
   it("a write after the peer's RST answered one made in CLOSE_WAIT fails EPIPE: recorded as the peer's reset", async (context) => {
     const keep = keeper(context);
-    const server = keep(await faultServer({ host, onConnection: ['wait:100', { do: 'send', data: 'a' }, 'wait:100', { do: 'send', data: 'b' }] }));
+    const server = keep(
+      await faultServer({ host, onConnection: ['wait:100', { do: 'send', data: 'a' }, 'wait:100', { do: 'send', data: 'b' }] }),
+    );
     const client = await connect(server.port, host);
     client.destroy(); // FIN: the server is in CLOSE_WAIT; its first send is answered by RST
     const [record] = await server.settled(1);

@@ -10,20 +10,48 @@ const script = fileURLToPath(new URL('./reliability/fault-options-child.mjs', im
 describe('fault fixture options', () => {
   const up = { port: 1 };
   it.each([
-    ['a misspelled key of a step', () => faultServer({ onConnection: [{ do: 'respond', respones: 'x' } as never] }), 'ERR_INVALID_ARG_VALUE'],
+    [
+      'a misspelled key of a step',
+      () => faultServer({ onConnection: [{ do: 'respond', respones: 'x' } as never] }),
+      'ERR_INVALID_ARG_VALUE',
+    ],
     ['a misspelled option', () => faultServer({ onConnection: ['reset'], stepTimout: 5 } as never), 'ERR_INVALID_ARG_VALUE'],
-    ['a body that is a number', () => faultServer({ onConnection: [{ do: 'respond', body: 5 as never }] }), 'ERR_INVALID_ARG_TYPE'],
+    [
+      'a body that is a number',
+      () => faultServer({ onConnection: [{ do: 'respond', body: 5 as never }] }),
+      'ERR_INVALID_ARG_TYPE',
+    ],
     ['status 999', () => faultServer({ onConnection: [{ do: 'respond', status: 999 }] }), 'ERR_OUT_OF_RANGE'],
-    ['CRLF in a header name', () => faultServer({ onConnection: [{ do: 'respond', headers: { 'a\r\nb': 'c' } }] }), 'ERR_INVALID_ARG_VALUE'],
-    ['cutAfter past the body', () => faultServer({ onConnection: [{ do: 'respond', body: 'ab', cutAfter: 3 }] }), 'ERR_OUT_OF_RANGE'],
+    [
+      'CRLF in a header name',
+      () => faultServer({ onConnection: [{ do: 'respond', headers: { 'a\r\nb': 'c' } }] }),
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'cutAfter past the body',
+      () => faultServer({ onConnection: [{ do: 'respond', body: 'ab', cutAfter: 3 }] }),
+      'ERR_OUT_OF_RANGE',
+    ],
     ['stepTimeout 0', () => faultServer({ onConnection: ['reset'], stepTimeout: 0 }), 'ERR_OUT_OF_RANGE'],
     ['holdTimeout 0', () => faultServer({ onConnection: ['reset'], holdTimeout: 0 }), 'ERR_OUT_OF_RANGE'],
-    ['a million scripts', () => faultServer({ connections: Array.from({ length: 1_000_000 }, () => ['reset' as const]) }), 'ERR_OUT_OF_RANGE'],
+    [
+      'a million scripts',
+      () => faultServer({ connections: Array.from({ length: 1_000_000 }, () => ['reset' as const]) }),
+      'ERR_OUT_OF_RANGE',
+    ],
     ['backlog 2^31 - 1', () => faultServer({ onConnection: ['reset'], backlog: 2 ** 31 - 1 }), 'ERR_OUT_OF_RANGE'],
     ['a host name', () => faultServer({ onConnection: ['reset'], host: 'localhost' }), 'ERR_INVALID_ARG_VALUE'],
     ['a host that is not loopback', () => faultServer({ onConnection: ['reset'], host: '0.0.0.0' }), 'ERR_INVALID_ARG_VALUE'],
-    ['an unknown toxic', () => faultServer({ onConnection: ['reset'], toxics: [{ type: 'explode' } as never] }), 'ERR_INVALID_ARG_VALUE'],
-    ["Toxiproxy's rate (KB/s) where bytesPerSecond is meant", () => faultProxy(up, { toxics: [{ type: 'bandwidth', rate: 100 } as never] }), 'ERR_INVALID_ARG_VALUE'],
+    [
+      'an unknown toxic',
+      () => faultServer({ onConnection: ['reset'], toxics: [{ type: 'explode' } as never] }),
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      "Toxiproxy's rate (KB/s) where bytesPerSecond is meant",
+      () => faultProxy(up, { toxics: [{ type: 'bandwidth', rate: 100 } as never] }),
+      'ERR_INVALID_ARG_VALUE',
+    ],
     ['toxicity 1.5', () => faultProxy(up, { toxics: [{ type: 'latency', latency: 1, toxicity: 1.5 }] }), 'ERR_OUT_OF_RANGE'],
     ['latency NaN', () => faultProxy(up, { toxics: [{ type: 'latency', latency: NaN }] }), 'ERR_OUT_OF_RANGE'],
     ['a proxy host that is a number', () => faultProxy(up, { host: 12345 as never }), 'ERR_INVALID_ARG_TYPE'],
@@ -38,7 +66,9 @@ describe('fault fixture options', () => {
     const result = await runNode(script, [], [], 60_000);
     expect(result.status, result.stderr.slice(-4000)).toBe(0);
     const summary = summaryOf<{ cases: number; coded: number; accepted: string[]; uncoded: string[]; connected: number }>(result);
-    console.log(`options: ${summary.cases} cases, ${summary.coded} coded rejections, accepted ${JSON.stringify(summary.accepted)}`);
+    console.log(
+      `options: ${summary.cases} cases, ${summary.coded} coded rejections, accepted ${JSON.stringify(summary.accepted)}`,
+    );
     expect(summary.uncoded).toEqual([]);
     // Only values that are right for their key get through: a boolean flag, an empty list.
     expect(summary.accepted.sort()).toEqual(

@@ -159,7 +159,9 @@ describe.each(HOSTS)('faultProxy on %s', (host) => {
 
 describe('faultProxy arguments', () => {
   it('refuses a bad rule with Node-style codes', async () => {
-    await expect(faultProxy({ port: 1 }, { response: { pass: -1, then: 'reset' } })).rejects.toMatchObject({ code: 'ERR_OUT_OF_RANGE' });
+    await expect(faultProxy({ port: 1 }, { response: { pass: -1, then: 'reset' } })).rejects.toMatchObject({
+      code: 'ERR_OUT_OF_RANGE',
+    });
     await expect(faultProxy({ port: 1 }, { request: { pass: 1, then: 'explode' as 'fin' } })).rejects.toMatchObject({
       code: 'ERR_INVALID_ARG_VALUE',
     });

@@ -24,7 +24,9 @@ describe.each(HOSTS)('rules changed on a live proxy (%s)', (host) => {
     const lighter = await get();
     await proxy.removeToxic('slow');
     const after = await get();
-    console.log(`[${host}] live latency: ${Math.round(plain)} → add 200: ${Math.round(slow)} → update 80: ${Math.round(lighter)} → remove: ${Math.round(after)} ms`);
+    console.log(
+      `[${host}] live latency: ${Math.round(plain)} → add 200: ${Math.round(slow)} → update 80: ${Math.round(lighter)} → remove: ${Math.round(after)} ms`,
+    );
     expect(proxy.connections).toHaveLength(1);
     expect((slow - plain) / 200).toBeGreaterThan(0.85);
     expect((slow - plain) / 200).toBeLessThan(1.5);
@@ -72,7 +74,12 @@ describe.each(HOSTS)('rules changed on a live proxy (%s)', (host) => {
 
   it('resetPeer added to open idle connections resets them, no data needed', async (context) => {
     const keep = keeper(context);
-    const upstream = keep(await listening(net.createServer(() => {}), host));
+    const upstream = keep(
+      await listening(
+        net.createServer(() => {}),
+        host,
+      ),
+    );
     const proxy = keep(await faultProxy(upstream, { host }));
     const clients = [keep(await connect(proxy.port, host)), keep(await connect(proxy.port, host))];
     const ends = clients.map((c) => outcome(c));
@@ -106,7 +113,10 @@ describe.each(HOSTS)('rules changed on a live fault server (%s)', (host) => {
     await server.down({ resetOpen: true });
     expect((await seen).end).toBe('ECONNRESET');
     expect(server.connections[0].end).toBe('reset');
-    expect(await RawSocket.connect({ host, port: server.port, timeout: 1_000 })).toMatchObject({ ok: false, code: 'ECONNREFUSED' });
+    expect(await RawSocket.connect({ host, port: server.port, timeout: 1_000 })).toMatchObject({
+      ok: false,
+      code: 'ECONNREFUSED',
+    });
   });
 
   it('latency added and removed on an open kept-alive connection', async (context) => {
@@ -155,7 +165,9 @@ describe('toxicity and the seed', () => {
 
   it('the fixture says its seed, random when not given, and records the spared connections', async (context) => {
     const keep = keeper(context);
-    const server = keep(await faultServer({ onConnection: ['respond:200'], toxics: [{ type: 'resetPeer', timeout: 0, toxicity: 0 }] }));
+    const server = keep(
+      await faultServer({ onConnection: ['respond:200'], toxics: [{ type: 'resetPeer', timeout: 0, toxicity: 0 }] }),
+    );
     expect(Number.isInteger(server.seed)).toBe(true);
     expect(await httpGet(server.url)).toMatchObject({ status: 200 });
     expect(server.connections[0].toxics).toEqual([expect.objectContaining({ toxic: 'resetPeer_downstream', action: 'spared' })]);
@@ -177,7 +189,10 @@ describe('toxicity and the seed', () => {
         }),
         '127.0.0.1',
       );
-      const proxy: FaultProxy = await faultProxy(upstream, { seed, toxics: [{ type: 'latency', latency: 1, toxicity: 0.5, toxicityPer: 'chunk' }] });
+      const proxy: FaultProxy = await faultProxy(upstream, {
+        seed,
+        toxics: [{ type: 'latency', latency: 1, toxicity: 0.5, toxicityPer: 'chunk' }],
+      });
       try {
         const client = await connect(proxy.port, '127.0.0.1');
         await outcome(client);
@@ -236,7 +251,9 @@ describe.each(HOSTS)("WireMock's faults and failFirst on faultServer (%s)", (hos
 
   it('failFirst: the first 2 requests are reset, the 3rd answered — a retry loop recovers', async (context) => {
     const keep = keeper(context);
-    const server = keep(await faultServer({ host, onConnection: ['respond:200'], failFirst: { requests: 2, with: 'connection-reset-by-peer' } }));
+    const server = keep(
+      await faultServer({ host, onConnection: ['respond:200'], failFirst: { requests: 2, with: 'connection-reset-by-peer' } }),
+    );
     const attempts: string[] = [];
     for (let i = 0; i < 5; i++) {
       const r = await httpGet(server.url);
@@ -250,7 +267,13 @@ describe.each(HOSTS)("WireMock's faults and failFirst on faultServer (%s)", (hos
 
   it('failFirst with a status: 503 twice on one kept-alive connection, then 200', async (context) => {
     const keep = keeper(context);
-    const server = keep(await faultServer({ host, onConnection: ['respond:200', 'respond:200', 'respond:200'], failFirst: { requests: 2, with: 503 } }));
+    const server = keep(
+      await faultServer({
+        host,
+        onConnection: ['respond:200', 'respond:200', 'respond:200'],
+        failFirst: { requests: 2, with: 503 },
+      }),
+    );
     const agent = keep(new http.Agent({ keepAlive: true, maxSockets: 1 }));
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await httpGet(server.url, { agent })).status);

@@ -1,6 +1,14 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canBlackhole, faultClient, faultServer, RawSocket, setKeepAlive, setUserTimeout, type FaultServer } from '../src/index.js';
+import {
+  canBlackhole,
+  faultClient,
+  faultServer,
+  RawSocket,
+  setKeepAlive,
+  setUserTimeout,
+  type FaultServer,
+} from '../src/index.js';
 import { expectErrorCode } from '../src/testing.js';
 import { HOSTS, nextError, fdCount } from './helpers.js';
 import { connect, outcome } from './faults-helpers.js';

@@ -6,7 +6,15 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { canBlackhole, faultProxy, faultServer, setUserTimeout, tcpInfo, type FaultProxy, type FaultServer } from '../src/index.js';
+import {
+  canBlackhole,
+  faultProxy,
+  faultServer,
+  setUserTimeout,
+  tcpInfo,
+  type FaultProxy,
+  type FaultServer,
+} from '../src/index.js';
 import { HOSTS, until } from './helpers.js';
 import { connect, httpGet, keeper, listening, okServer, outcome, sleep } from './faults-helpers.js';
 
@@ -20,7 +28,9 @@ describe.skipIf(!probe.ok).concurrent.each(HOSTS)(`silence from the first byte o
     const keep = keeper(context);
     const server = keep(await faultServer({ host, onConnection: ['silent'], holdTimeout: 10_000 }));
     const result = await httpGet(server.url, { userTimeout: 800 });
-    console.log(`[${host}] silent before accept: ${result.code} after ${Math.round(result.ms)} ms, ${result.retransmits} retransmits`);
+    console.log(
+      `[${host}] silent before accept: ${result.code} after ${Math.round(result.ms)} ms, ${result.retransmits} retransmits`,
+    );
     expect(result.code).toBe('ETIMEDOUT');
     // The request was never acknowledged: its kernel retransmitted it until the user timeout.
     expect(result.unacked).toBeGreaterThan(0);
@@ -49,7 +59,12 @@ describe.skipIf(!probe.ok).concurrent.each(HOSTS)(`silence from the first byte o
 
   it('timeout toxic added to an open connection: silence from then on, removed: the retransmission gets through', async (context) => {
     const keep = keeper(context);
-    const server = keep(await faultServer({ host, onConnection: ['read:5', { do: 'send', data: 'hello' }, 'read:5', { do: 'send', data: 'again' }] }));
+    const server = keep(
+      await faultServer({
+        host,
+        onConnection: ['read:5', { do: 'send', data: 'hello' }, 'read:5', { do: 'send', data: 'again' }],
+      }),
+    );
     const client = keep(await connect(server.port, host));
     const seen = outcome(client, 8_000);
     client.write('first');
@@ -120,15 +135,24 @@ describe.skipIf(!probe.ok).concurrent.each(HOSTS)(`packet loss in the kernel on 
   it('proxy, upstream stream: the client retransmits, the upstream receives every byte', async (context) => {
     const keep = keeper(context);
     const received: Buffer[] = [];
-    const upstream = keep(await listening(net.createServer((socket) => socket.on('data', (c: Buffer) => received.push(c))), host));
-    const proxy = keep(await faultProxy(upstream, { host, toxics: [{ type: 'packetLoss', stream: 'upstream', probability: PROBABILITY }] }));
+    const upstream = keep(
+      await listening(
+        net.createServer((socket) => socket.on('data', (c: Buffer) => received.push(c))),
+        host,
+      ),
+    );
+    const proxy = keep(
+      await faultProxy(upstream, { host, toxics: [{ type: 'packetLoss', stream: 'upstream', probability: PROBABILITY }] }),
+    );
     const client = keep(await connect(proxy.port, host));
     const data = Buffer.alloc(SIZE, 'x');
     data.writeUInt32BE(0xdeadbeef, SIZE / 2);
     client.write(data);
     await until(() => received.reduce((n, c) => n + c.byteLength, 0) === SIZE, 10_000);
     const info = tcpInfo(client);
-    console.log(`[${host}] loss ${PROBABILITY} upstream: ${info.totalRetrans} retransmits of ${info.segsOut} segments (${((info.totalRetrans ?? 0) / (info.segsOut ?? 1)).toFixed(3)})`);
+    console.log(
+      `[${host}] loss ${PROBABILITY} upstream: ${info.totalRetrans} retransmits of ${info.segsOut} segments (${((info.totalRetrans ?? 0) / (info.segsOut ?? 1)).toFixed(3)})`,
+    );
     expect(info.totalRetrans).toBeGreaterThan(0);
     expect(sha(Buffer.concat(received))).toBe(sha(data));
     expect(proxy.connections[0].toxics[0]).toMatchObject({ type: 'packetLoss', action: 'filter' });
@@ -147,7 +171,9 @@ describe.skipIf(!probe.ok).concurrent.each(HOSTS)(`packet loss in the kernel on 
         host,
       ),
     );
-    const proxy = keep(await faultProxy(upstream, { host, toxics: [{ type: 'packetLoss', stream: 'downstream', probability: PROBABILITY }] }));
+    const proxy = keep(
+      await faultProxy(upstream, { host, toxics: [{ type: 'packetLoss', stream: 'downstream', probability: PROBABILITY }] }),
+    );
     const client = keep(await connect(proxy.port, host));
     const got = await outcome(client, 10_000);
     expect(got.end).toBe('end');
@@ -158,7 +184,13 @@ describe.skipIf(!probe.ok).concurrent.each(HOSTS)(`packet loss in the kernel on 
 
   it('faultServer, upstream stream: the client retransmits, read:N gets every byte', async (context) => {
     const keep = keeper(context);
-    const server = keep(await faultServer({ host, onConnection: [`read:${SIZE}`, { do: 'send', data: 'done' }], toxics: [{ type: 'packetLoss', probability: PROBABILITY }] }));
+    const server = keep(
+      await faultServer({
+        host,
+        onConnection: [`read:${SIZE}`, { do: 'send', data: 'done' }],
+        toxics: [{ type: 'packetLoss', probability: PROBABILITY }],
+      }),
+    );
     const client = keep(await connect(server.port, host));
     const seen = outcome(client, 10_000);
     client.write(Buffer.alloc(SIZE, 'z'));
@@ -174,7 +206,11 @@ describe.skipIf(!probe.ok).concurrent.each(HOSTS)(`packet loss in the kernel on 
 describe.runIf(!probe.ok)(`without CAP_NET_ADMIN: silence and loss are refused with the probe's code (${probe.code})`, () => {
   it('faultServer, faultProxy and addToxic reject before anything listens, naming what is missing', async (context) => {
     const keep = keeper(context);
-    const expected = { code: probe.code, option: 'SO_ATTACH_FILTER', ...(probe.code === 'EPERM' ? { missing: 'CAP_NET_ADMIN' } : {}) };
+    const expected = {
+      code: probe.code,
+      option: 'SO_ATTACH_FILTER',
+      ...(probe.code === 'EPERM' ? { missing: 'CAP_NET_ADMIN' } : {}),
+    };
     await expect(faultServer({ onConnection: ['reset'], toxics: [{ type: 'timeout' }] })).rejects.toMatchObject(expected);
     await expect(faultProxy({ port: 1 }, { toxics: [{ type: 'packetLoss', probability: 0.1 }] })).rejects.toMatchObject(expected);
     const server = keep(await faultServer({ onConnection: ['reset'] }));

@@ -96,7 +96,9 @@ describe.each(HOSTS)('faultProxy toxics (%s)', (host) => {
   it('slicer: the client reads slices of averageSize ± sizeVariation, delay apart', async (context) => {
     const keep = keeper(context);
     const upstream = keep(await sender(host, Buffer.alloc(2_000, 's')));
-    const proxy = keep(await faultProxy(upstream, { host, toxics: [{ type: 'slicer', averageSize: 200, sizeVariation: 50, delay: 20 }] }));
+    const proxy = keep(
+      await faultProxy(upstream, { host, toxics: [{ type: 'slicer', averageSize: 200, sizeVariation: 50, delay: 20 }] }),
+    );
     const client = keep(await connect(proxy.port, host));
     const reads: number[] = [];
     client.on('data', (chunk: Buffer) => reads.push(chunk.byteLength));
@@ -111,7 +113,9 @@ describe.each(HOSTS)('faultProxy toxics (%s)', (host) => {
     // Slices 20 ms apart: the reads mostly come one slice at a time, the whole over (slices - 1) × 20 ms.
     expect(reads.length).toBeGreaterThanOrEqual(slices / 2);
     expect(Math.max(...reads)).toBeLessThanOrEqual(2 * 250);
-    console.log(`[${host}] slicer: ${slices} slices, ${reads.length} reads, ${Math.round(ms)} ms for ${slices - 1} gaps of 20 ms (${ratio(ms, (slices - 1) * 20)}×)`);
+    console.log(
+      `[${host}] slicer: ${slices} slices, ${reads.length} reads, ${Math.round(ms)} ms for ${slices - 1} gaps of 20 ms (${ratio(ms, (slices - 1) * 20)}×)`,
+    );
     expect(ratio(ms, (slices - 1) * 20)).toBeGreaterThan(0.8);
     expect(ratio(ms, (slices - 1) * 20)).toBeLessThan(2.5);
   });
@@ -171,7 +175,12 @@ describe.each(HOSTS)('faultProxy toxics (%s)', (host) => {
 
   it('latency over TLS: the handshake and the answer pay it, the bytes arrive intact', async (context) => {
     const keep = keeper(context);
-    const server = keep(await listening(tls.createServer({ key: tlsKey, cert: tlsCert }, (socket) => socket.end('secret')), host));
+    const server = keep(
+      await listening(
+        tls.createServer({ key: tlsKey, cert: tlsCert }, (socket) => socket.end('secret')),
+        host,
+      ),
+    );
     const proxy = keep(await faultProxy(server, { host, toxics: [{ type: 'latency', latency: 100 }] }));
     const { value, ms } = await timed(
       () =>
@@ -190,7 +199,12 @@ describe.each(HOSTS)('faultProxy toxics (%s)', (host) => {
 
   it('resetPeer resets an idle connection after its timeout (no data needed)', async (context) => {
     const keep = keeper(context);
-    const upstream = keep(await listening(net.createServer(() => {}), host));
+    const upstream = keep(
+      await listening(
+        net.createServer(() => {}),
+        host,
+      ),
+    );
     const proxy = keep(await faultProxy(upstream, { host, toxics: [{ type: 'resetPeer', timeout: 200 }] }));
     const start = performance.now();
     const client = keep(await connect(proxy.port, host));
@@ -211,7 +225,9 @@ describe.each(HOSTS)('faultProxy toxics (%s)', (host) => {
     expect(viaAxios).toMatchObject({ code: 'ECONNRESET' });
     // Node 20's first fetch of a process may never settle on a reset at accept (KERNEL.md): bounded.
     const viaFetch = await fetch(proxy.url, { signal: AbortSignal.timeout(3_000) }).catch((e: Error) => e);
-    console.log(`[${host}] Node ${process.versions.node}: fetch through resetPeer 0 → ${(viaFetch as Error).name}, cause ${JSON.stringify((viaFetch as Error & { cause?: { code?: string } }).cause?.code)}`);
+    console.log(
+      `[${host}] Node ${process.versions.node}: fetch through resetPeer 0 → ${(viaFetch as Error).name}, cause ${JSON.stringify((viaFetch as Error & { cause?: { code?: string } }).cause?.code)}`,
+    );
     if (NODE_MAJOR > 20) expect((viaFetch as Error).cause).toMatchObject({ code: 'ECONNRESET' });
     else expect(viaFetch).toBeInstanceOf(Error);
   });
@@ -220,9 +236,18 @@ describe.each(HOSTS)('faultProxy toxics (%s)', (host) => {
 describe.each(HOSTS)('faultServer toxics (%s)', (host) => {
   it('latency on what it sends: fetch pays it; its reads unchanged', async (context) => {
     const keep = keeper(context);
-    const plain = keep(await faultServer({ host, onConnection: ['respond:200', 'respond:200', 'respond:200', 'respond:200', 'respond:200', 'respond:200'] }));
+    const plain = keep(
+      await faultServer({
+        host,
+        onConnection: ['respond:200', 'respond:200', 'respond:200', 'respond:200', 'respond:200', 'respond:200'],
+      }),
+    );
     const slow = keep(
-      await faultServer({ host, onConnection: ['respond:200', 'respond:200', 'respond:200', 'respond:200', 'respond:200'], toxics: [{ type: 'latency', latency: 150 }] }),
+      await faultServer({
+        host,
+        onConnection: ['respond:200', 'respond:200', 'respond:200', 'respond:200', 'respond:200'],
+        toxics: [{ type: 'latency', latency: 150 }],
+      }),
     );
     await fetch(plain.url).then((r) => r.text()); // the first fetch of a process pays undici's start
     const added = await addedMs(
@@ -238,7 +263,13 @@ describe.each(HOSTS)('faultServer toxics (%s)', (host) => {
   it('bandwidth on what it sends: axios gets 300 KB at 1 MB/s', async (context) => {
     const keep = keeper(context);
     const body = Buffer.alloc(300_000, 'w');
-    const server = keep(await faultServer({ host, onConnection: [{ do: 'respond', body }], toxics: [{ type: 'bandwidth', bytesPerSecond: 1_000_000 }] }));
+    const server = keep(
+      await faultServer({
+        host,
+        onConnection: [{ do: 'respond', body }],
+        toxics: [{ type: 'bandwidth', bytesPerSecond: 1_000_000 }],
+      }),
+    );
     const plain = keep(await okServer(host));
     await axios.get(`http://${host.includes(':') ? `[${host}]` : host}:${plain.port}/`); // axios's first request pays its start
     const { value, ms } = await timed(() => axios.get<ArrayBuffer>(server.url, { responseType: 'arraybuffer' }));
@@ -253,7 +284,11 @@ describe.each(HOSTS)('faultServer toxics (%s)', (host) => {
   it('bandwidth on what it reads: the kernel window pushes back on the client, 300 KB read at 1 MB/s', async (context) => {
     const keep = keeper(context);
     const server = keep(
-      await faultServer({ host, onConnection: ['read:300000', { do: 'send', data: 'got it' }], toxics: [{ type: 'bandwidth', stream: 'upstream', bytesPerSecond: 1_000_000 }] }),
+      await faultServer({
+        host,
+        onConnection: ['read:300000', { do: 'send', data: 'got it' }],
+        toxics: [{ type: 'bandwidth', stream: 'upstream', bytesPerSecond: 1_000_000 }],
+      }),
     );
     const client = keep(await connect(server.port, host));
     const answer = new Promise<number>((resolve) => client.once('data', () => resolve(performance.now())));
@@ -293,7 +328,13 @@ describe.each(HOSTS)('faultServer toxics (%s)', (host) => {
 
   it("limitData on what it reads: a POST cut after 1,000 bytes with RST; the client's write fails", async (context) => {
     const keep = keeper(context);
-    const server = keep(await faultServer({ host, onConnection: ['respond:200'], toxics: [{ type: 'limitData', stream: 'upstream', bytes: 1_000, then: 'reset' }] }));
+    const server = keep(
+      await faultServer({
+        host,
+        onConnection: ['respond:200'],
+        toxics: [{ type: 'limitData', stream: 'upstream', bytes: 1_000, then: 'reset' }],
+      }),
+    );
     const result = await axios.post(server.url, Buffer.alloc(200_000, 'p')).catch((e: { code?: string }) => e);
     expect(['ECONNRESET', 'EPIPE']).toContain((result as { code?: string }).code);
     const [record] = await server.settled(1);
@@ -303,7 +344,9 @@ describe.each(HOSTS)('faultServer toxics (%s)', (host) => {
 
   it('resetPeer resets a kept-alive idle connection: the http.Agent reuse fails ECONNRESET', async (context) => {
     const keep = keeper(context);
-    const server = keep(await faultServer({ host, onConnection: ['respond:200', 'respond:200'], toxics: [{ type: 'resetPeer', timeout: 150 }] }));
+    const server = keep(
+      await faultServer({ host, onConnection: ['respond:200', 'respond:200'], toxics: [{ type: 'resetPeer', timeout: 150 }] }),
+    );
     const { default: http } = await import('node:http');
     const agent = keep(new http.Agent({ keepAlive: true, maxSockets: 1 }));
     expect(await httpGet(server.url, { agent })).toMatchObject({ status: 200 });

@@ -80,21 +80,34 @@ describe('the wire matchers', () => {
   it('refuse flags that are not tcpdump letters, and bad counts, with coded errors', () => {
     const wire = { self: 'server', segments: [] };
     expect(() => sockctlMatchers.toHaveSent({ wire }, 'X')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => sockctlMatchers.toHaveSent({ wire }, 5 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => sockctlMatchers.toHaveSent({ wire }, 5 as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
     expect(() => sockctlMatchers.toHaveSent({ wire }, 'R', -1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
 });
 
 describe.skipIf(probe.ok)('capture: true without CAP_NET_RAW', () => {
   it('is refused up front with the probe code and what is missing', async () => {
-    await expect(faultServer({ onConnection: ['reset'], capture: true })).rejects.toMatchObject({ code: 'EPERM', missing: 'CAP_NET_RAW', option: 'AF_PACKET' });
-    await expect(faultClient('http://127.0.0.1:1/', ['reset'], { capture: true })).rejects.toMatchObject({ code: 'EPERM', missing: 'CAP_NET_RAW' });
+    await expect(faultServer({ onConnection: ['reset'], capture: true })).rejects.toMatchObject({
+      code: 'EPERM',
+      missing: 'CAP_NET_RAW',
+      option: 'AF_PACKET',
+    });
+    await expect(faultClient('http://127.0.0.1:1/', ['reset'], { capture: true })).rejects.toMatchObject({
+      code: 'EPERM',
+      missing: 'CAP_NET_RAW',
+    });
   });
 });
 
 describe('capture option values', () => {
   it('must be a boolean', async () => {
-    await expect(faultServer({ onConnection: ['reset'], capture: 'yes' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
-    await expect(faultClient('http://127.0.0.1:1/', ['reset'], { capture: 1 as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(faultServer({ onConnection: ['reset'], capture: 'yes' as never })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+    await expect(faultClient('http://127.0.0.1:1/', ['reset'], { capture: 1 as never })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
   });
 });

@@ -41,7 +41,12 @@ describe.skipIf(!probe.ok).each(HOSTS)(`forge on %s${skipReason}`, (host) => {
   it('one past it draws a challenge ACK and the connection lives; the capture marks the forged one', async () => {
     const p = await connected(host);
     const seq = (p.next() + 1) >>> 0;
-    p.capture.expectForged({ sourcePort: p.client.localAddress!.port, destinationPort: p.server.localAddress!.port, seq, flagBits: 0x04 });
+    p.capture.expectForged({
+      sourcePort: p.client.localAddress!.port,
+      destinationPort: p.server.localAddress!.port,
+      seq,
+      flagBits: 0x04,
+    });
     forge(p.server, { flags: 'R', seq });
     await p.capture.settle();
     const last = p.capture.segments.slice(-2);
@@ -57,7 +62,9 @@ describe.skipIf(!probe.ok).each(HOSTS)(`forge on %s${skipReason}`, (host) => {
 
   it('refuses a payload past 1024 bytes and a socket without a peer (no `from`): the errno as data', async () => {
     const p = await connected(host);
-    expect(() => forge(p.server, { flags: 'P.', seq: 1, data: new Uint8Array(1025) })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => forge(p.server, { flags: 'P.', seq: 1, data: new Uint8Array(1025) })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
     expect(forge(p.listener, { flags: 'R', seq: 1 })).toMatchObject({ ok: false, code: 'ENOTCONN', syscall: 'getpeername' });
     p.capture.close();
     p.close();
@@ -82,14 +89,19 @@ describe('forge refuses bad input before anything is sent', () => {
   it('only to a RawSocket, only from a RawSocket', () => {
     const socket = RawSocket.create(4);
     expect(() => forge({} as never, { flags: 'R', seq: 1 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => forge(socket, { flags: 'R', seq: 1 }, { from: 3 as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => forge(socket, { flags: 'R', seq: 1 }, { from: 3 as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
     socket.close();
   });
 
   it('the addon takes only fds it owns, and checks every number', () => {
     const socket = RawSocket.create(4);
     const fd = fdOf(socket);
-    const send = (...args: unknown[]) => () => (native.forge.send as (...a: unknown[]) => unknown)(...args);
+    const send =
+      (...args: unknown[]) =>
+      () =>
+        (native.forge.send as (...a: unknown[]) => unknown)(...args);
     expect(send(0, -1, 4, 1, 0, 0, new Uint8Array(0))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     expect(send(fd, 0, 4, 1, 0, 0, new Uint8Array(0))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     expect(send(fd, -1, 256, 1, 0, 0, new Uint8Array(0))).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
@@ -99,13 +111,16 @@ describe('forge refuses bad input before anything is sent', () => {
     expect(send(fd, -1, 4, 1, 0, 0, new Uint8Array(1025))).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(send(fd, -1, 4, 1, 0, 0, 'x')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     // Unconnected: no peer to take the source from. The kernel's answer, as data.
-    expect((native.forge.send as (...a: unknown[]) => unknown)(fd, -1, 4, 1, 0, 0, new Uint8Array(0))).toEqual([107, 'getpeername']);
+    expect((native.forge.send as (...a: unknown[]) => unknown)(fd, -1, 4, 1, 0, 0, new Uint8Array(0))).toEqual([
+      107,
+      'getpeername',
+    ]);
     socket.close();
   });
 });
 
 describe.skipIf(probe.ok)('without CAP_NET_RAW', () => {
-  it('the probe says what is missing; forge returns the kernel\'s EPERM as data', async () => {
+  it("the probe says what is missing; forge returns the kernel's EPERM as data", async () => {
     expect(probe).toMatchObject({ ok: false, code: 'EPERM', reason: expect.stringContaining('CAP_NET_RAW') });
     const listened = await RawSocket.listen({ host: '127.0.0.1' });
     if (!listened.ok) throw new Error(listened.code);

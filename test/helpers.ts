@@ -15,10 +15,7 @@ export interface TcpPair {
 }
 
 /** A connected client/server pair on loopback; both ends silently absorb errors. */
-export async function tcpPair(
-  host: Host = '127.0.0.1',
-  options: { allowHalfOpen?: boolean } = {},
-): Promise<TcpPair> {
+export async function tcpPair(host: Host = '127.0.0.1', options: { allowHalfOpen?: boolean } = {}): Promise<TcpPair> {
   const listener = net.createServer({ allowHalfOpen: options.allowHalfOpen ?? false });
   listener.listen(0, host);
   await once(listener, 'listening');
@@ -41,10 +38,7 @@ export async function tcpPair(
 }
 
 /** The first 'error' a socket emits, or a rejection after `ms`. */
-export function nextError(
-  emitter: NodeJS.EventEmitter,
-  ms = 5000,
-): Promise<NodeJS.ErrnoException> {
+export function nextError(emitter: NodeJS.EventEmitter, ms = 5000): Promise<NodeJS.ErrnoException> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no 'error' within ${ms} ms`)), ms);
     emitter.once('error', (error: NodeJS.ErrnoException) => {

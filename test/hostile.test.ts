@@ -45,53 +45,61 @@ async function fuzz(extraArgs: string[] = []) {
 const HARNESS_TIMEOUT = 70_000;
 
 describe('hostile input', () => {
-  it('no call crashes the process and every throw is an Error with a string code', async () => {
-    const { crashes, tried, summary } = await fuzz();
-    console.log(`hostile input: ${tried} calls tried on ${summary?.targets.length} functions, ${crashes.length} crashes`);
-    expect(crashes).toEqual([]);
-    expect(summary).toBeDefined();
-    expect(summary!.uncoded).toEqual([]);
-    expect(tried).toBeGreaterThanOrEqual(200);
-    // The walk found the native binding and the public API both.
-    expect(summary!.targets).toEqual(
-      expect.arrayContaining([
-        'sockctl.tcpInfo',
-        'sockctl.abort',
-        'sockctl.blackhole',
-        'sockctl.kill',
-        'sockctl.scenario',
-        'sockctl.RawSocket.prototype.recv',
-        'native.tcpInfo.tcpInfo',
-        'native.options.setKeepAlive',
-        'native.rawIo.close',
-        'native.poll.wait',
-        'sockctl.sockets',
-        'sockctl.tcpInfoBatch',
-        'native.sockets.snapshot',
-        'native.sockets.parse',
-        'native.sockets.attribute',
-        'native.tcpInfo.tcpInfoBatch',
-        'sockctl.Capture.open',
-        'sockctl.Capture.prototype.settle',
-        'sockctl.forge',
-        'sockctl.renderLadder',
-        'native.capture.open',
-        'native.capture.read',
-        'native.forge.send',
-      ]),
-    );
-    // Async methods were fuzzed too: their rejections are counted above.
-    expect(summary!.promises).toBeGreaterThan(0);
-    // Garbage was refused with codes, and the hostile objects' own exceptions came back out.
-    expect(summary!.coded).toBeGreaterThan(1000);
-    expect(summary!.own).toBeGreaterThan(0);
-  }, HARNESS_TIMEOUT);
+  it(
+    'no call crashes the process and every throw is an Error with a string code',
+    async () => {
+      const { crashes, tried, summary } = await fuzz();
+      console.log(`hostile input: ${tried} calls tried on ${summary?.targets.length} functions, ${crashes.length} crashes`);
+      expect(crashes).toEqual([]);
+      expect(summary).toBeDefined();
+      expect(summary!.uncoded).toEqual([]);
+      expect(tried).toBeGreaterThanOrEqual(200);
+      // The walk found the native binding and the public API both.
+      expect(summary!.targets).toEqual(
+        expect.arrayContaining([
+          'sockctl.tcpInfo',
+          'sockctl.abort',
+          'sockctl.blackhole',
+          'sockctl.kill',
+          'sockctl.scenario',
+          'sockctl.RawSocket.prototype.recv',
+          'native.tcpInfo.tcpInfo',
+          'native.options.setKeepAlive',
+          'native.rawIo.close',
+          'native.poll.wait',
+          'sockctl.sockets',
+          'sockctl.tcpInfoBatch',
+          'native.sockets.snapshot',
+          'native.sockets.parse',
+          'native.sockets.attribute',
+          'native.tcpInfo.tcpInfoBatch',
+          'sockctl.Capture.open',
+          'sockctl.Capture.prototype.settle',
+          'sockctl.forge',
+          'sockctl.renderLadder',
+          'native.capture.open',
+          'native.capture.read',
+          'native.forge.send',
+        ]),
+      );
+      // Async methods were fuzzed too: their rejections are counted above.
+      expect(summary!.promises).toBeGreaterThan(0);
+      // Garbage was refused with codes, and the hostile objects' own exceptions came back out.
+      expect(summary!.coded).toBeGreaterThan(1000);
+      expect(summary!.own).toBeGreaterThan(0);
+    },
+    HARNESS_TIMEOUT,
+  );
 
-  it('the parent sees a crash, names the call, and resumes after it', async () => {
-    const { crashes, tried, summary } = await fuzz(['--crash-at', '40', '--stop-at', '400']);
-    expect(crashes).toEqual([expect.stringMatching(/^SIGSEGV: 40 /)]);
-    expect(summary!.total).toBe(400);
-    expect(summary!.calls).toBe(400 - 41);
-    expect(tried).toBe(400);
-  }, HARNESS_TIMEOUT);
+  it(
+    'the parent sees a crash, names the call, and resumes after it',
+    async () => {
+      const { crashes, tried, summary } = await fuzz(['--crash-at', '40', '--stop-at', '400']);
+      expect(crashes).toEqual([expect.stringMatching(/^SIGSEGV: 40 /)]);
+      expect(summary!.total).toBe(400);
+      expect(summary!.calls).toBe(400 - 41);
+      expect(tried).toBe(400);
+    },
+    HARNESS_TIMEOUT,
+  );
 });

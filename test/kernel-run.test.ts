@@ -9,7 +9,11 @@ import { describe, expect, it } from 'vitest';
 const RUNNER = fileURLToPath(new URL('../scripts/kernel-run', import.meta.url));
 const run = (...args: string[]) => runWith({}, ...args);
 const runWith = (env: Record<string, string>, ...args: string[]) =>
-  spawnSync(RUNNER, args, { encoding: 'utf8', timeout: 10_000, env: { ...process.env, KERNEL_RUN_CACHE: '/nonexistent/kernel-run-test', ...env } });
+  spawnSync(RUNNER, args, {
+    encoding: 'utf8',
+    timeout: 10_000,
+    env: { ...process.env, KERNEL_RUN_CACHE: '/nonexistent/kernel-run-test', ...env },
+  });
 
 describe('scripts/kernel-run', () => {
   it('is an executable bash script that parses', () => {

@@ -65,7 +65,9 @@ describe.skipIf(!probe.ok).each(HOSTS)(`kill on %s${skipReason}`, (host) => {
     const ownerClosed = new Promise<boolean>((resolve) => p.client.once('close', resolve));
     kill(p.client);
     const [ownerError, peerError, hadError] = await Promise.all([owner, peer, ownerClosed]);
-    console.log(`[${host}] kill(client): owner ${ownerError.code}/${ownerError.syscall}, peer ${peerError.code}/${peerError.syscall}`);
+    console.log(
+      `[${host}] kill(client): owner ${ownerError.code}/${ownerError.syscall}, peer ${peerError.code}/${peerError.syscall}`,
+    );
     expect(ownerError).toMatchObject({ code: 'ECONNABORTED', errno: -103, syscall: 'read' });
     expect(peerError).toMatchObject({ code: 'ECONNRESET', errno: -104, syscall: 'read' });
     expect(hadError).toBe(true);
@@ -102,9 +104,7 @@ describe.skipIf(!probe.ok).each(HOSTS)(`kill on %s${skipReason}`, (host) => {
     const peer = nextError(p.server);
     kill(p.client);
     // Node has not run its read callback yet: the fd is open, the kernel socket is dead.
-    expect(() => kill(p.client)).toThrow(
-      expect.objectContaining({ code: 'ENOTCONN', errno: -107, syscall: 'getpeername' }),
-    );
+    expect(() => kill(p.client)).toThrow(expect.objectContaining({ code: 'ENOTCONN', errno: -107, syscall: 'getpeername' }));
     await Promise.all([owner, peer]);
     expect(() => kill(p.client)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_CLOSED' }));
   });

@@ -16,7 +16,14 @@ const probe = canCapture();
 const skipReason = probe.ok ? '' : ` (skipped: ${probe.code}: ${probe.reason})`;
 
 /** Cases whose segments are the same run after run (no timers, no buffer sizes involved). */
-const STEADY = ['unread-data-close', 'linger-zero-close', 'connect-refused', 'forged-rst-next', 'forged-rst-in-window', 'forged-segment-closed-port'];
+const STEADY = [
+  'unread-data-close',
+  'linger-zero-close',
+  'connect-refused',
+  'forged-rst-next',
+  'forged-rst-in-window',
+  'forged-segment-closed-port',
+];
 
 describe('docs/ladders.md', () => {
   it('is exactly what the renderer draws from docs/ladders.json and the catalog', () => {
@@ -29,7 +36,13 @@ describe('docs/ladders.md', () => {
       const run = saved.cases.find((r) => r.name === c.name)!;
       expect(run.verdict, c.name).toBe('pass');
       if (!c.describe) continue;
-      const recorded = run.steps.map((s) => ({ end: s.end, op: s.op, detail: s.detail, expected: s.expected, wire: s.wire?.map((w) => w.expects) }));
+      const recorded = run.steps.map((s) => ({
+        end: s.end,
+        op: s.op,
+        detail: s.detail,
+        expected: s.expected,
+        wire: s.wire?.map((w) => w.expects),
+      }));
       const declared = c.describe().map((d) => ({ end: d.end, op: d.op, detail: d.detail, expected: d.expected, wire: d.wire }));
       expect(recorded, c.name).toEqual(declared);
       // A scenario's page shows what was captured: the setup's segments and a list under each step.

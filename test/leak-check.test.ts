@@ -4,13 +4,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { AssertionError } from 'node:assert';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  describeSocket,
-  expectNoLeakedSockets,
-  leakedSockets,
-  markSockets,
-  socketBaseline,
-} from '../src/testing.js';
+import { describeSocket, expectNoLeakedSockets, leakedSockets, markSockets, socketBaseline } from '../src/testing.js';
 import { tcpPair, until, type TcpPair } from './helpers.js';
 
 let pairs: TcpPair[] = [];

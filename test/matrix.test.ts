@@ -15,7 +15,16 @@ describe('the published matrix', () => {
     expect(matrix.cases.map((c: { name: string }) => c.name)).toEqual(catalog.map((c) => c.name));
     const rawColumns = matrix.columns.filter((c: { id: string }) => !c.id.startsWith('node-')).map((c: { id: string }) => c.id);
     const nodeColumns = matrix.columns.filter((c: { id: string }) => c.id.startsWith('node-')).map((c: { id: string }) => c.id);
-    expect(rawColumns).toEqual(['6.1.174-root', '6.1.174-nobody', '6.1-root', '6.1-nobody', '6.12-root', '6.12-nobody', 'host-root', 'host-nobody']);
+    expect(rawColumns).toEqual([
+      '6.1.174-root',
+      '6.1.174-nobody',
+      '6.1-root',
+      '6.1-nobody',
+      '6.12-root',
+      '6.12-nobody',
+      'host-root',
+      'host-nobody',
+    ]);
     expect(nodeColumns).toEqual(['node-20', 'node-22', 'node-24', 'node-26']);
     for (const c of matrix.cases) {
       expect(Object.keys(c.raw)).toEqual(rawColumns);

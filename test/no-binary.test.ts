@@ -35,7 +35,11 @@ function packageCopy(prebuilds: Record<string, Buffer | string>): string {
 function load(dir: string) {
   const script = `try { require(${JSON.stringify(path.join(dir, 'dist', 'index.js'))}); console.log('{"loaded":true}'); }
     catch (e) { console.log(JSON.stringify({ code: e.code, causeCode: e.cause && e.cause.code, message: e.message })); }`;
-  const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, PREBUILDS_ONLY: '' } });
+  const out = spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    timeout: 10_000,
+    env: { ...process.env, PREBUILDS_ONLY: '' },
+  });
   return JSON.parse(out.stdout) as { loaded?: boolean; code?: string; causeCode?: string; message?: string };
 }
 

@@ -42,7 +42,18 @@ function stable(r: CaseRun) {
     reason: r.reason,
     expected: r.raw.expected,
     actual: r.raw.actual,
-    last: last && { end: last.end, op: last.op, syscall: last.syscall, detail: last.detail, outcome: last.outcome, expected: last.expected, matched: last.matched, states: last.states, bytes: last.bytes, errno: last.errno },
+    last: last && {
+      end: last.end,
+      op: last.op,
+      syscall: last.syscall,
+      detail: last.detail,
+      outcome: last.outcome,
+      expected: last.expected,
+      matched: last.matched,
+      states: last.states,
+      bytes: last.bytes,
+      errno: last.errno,
+    },
     node: r.node && { events: r.node.events, errorCode: r.node.errorCode, hadError: r.node.hadError, skipped: r.node.skipped },
   };
 }

@@ -116,7 +116,9 @@ describe('keepalive rounding and limits', () => {
   ])('refuses %o with ERR_OUT_OF_RANGE before touching the kernel', async (options) => {
     pair = await tcpPair();
     setKeepAlive(pair.client, { idle: 9_000 });
-    expect(() => setKeepAlive(pair!.client, options)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => setKeepAlive(pair!.client, options)).toThrow(
+      expect.objectContaining({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }),
+    );
     expect(getKeepAlive(pair.client).idle).toBe(9_000);
   });
 

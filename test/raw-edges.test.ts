@@ -44,7 +44,11 @@ describe('RawSocket.connect', () => {
     const { socket: holder, address } = unwrap(await RawSocket.listen());
     holder.close(); // the port is free again: nothing listens
     const owned = native.rawIo.ownedCount();
-    expect(await RawSocket.connect({ host: '127.0.0.1', port: address.port })).toMatchObject({ ok: false, code: 'ECONNREFUSED', syscall: 'connect' });
+    expect(await RawSocket.connect({ host: '127.0.0.1', port: address.port })).toMatchObject({
+      ok: false,
+      code: 'ECONNREFUSED',
+      syscall: 'connect',
+    });
     expect(native.rawIo.ownedCount()).toBe(owned);
   });
 
@@ -58,7 +62,10 @@ describe('RawSocket.connect', () => {
         const socket = RawSocket.create(4);
         fillers.push(socket);
         const pending = socket.connect('127.0.0.1', address.port, { timeout: 5_000 });
-        const quick = await Promise.race([pending, new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 200))]);
+        const quick = await Promise.race([
+          pending,
+          new Promise<'waiting'>((resolve) => setTimeout(() => resolve('waiting'), 200)),
+        ]);
         if (quick === 'waiting') {
           stalled = socket;
           socket.close();

@@ -42,7 +42,6 @@ const fail = (code: string, errno: number, syscall: string, extra: object = {}) 
 
 const coded = (code: string) => expect.objectContaining({ code });
 
-
 const distIndex = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 describe.each(HOSTS)('kernel answers as data (%s)', (host) => {
@@ -184,9 +183,7 @@ describe.each(HOSTS)('kernel answers as data (%s)', (host) => {
     expect(trace.map((e) => e.syscall)).toEqual(
       expect.arrayContaining(['socket', 'bind', 'listen', 'connect', 'getsockopt', 'accept', 'send', 'recv', 'close']),
     );
-    expect(trace).toContainEqual(
-      expect.objectContaining({ syscall: 'listen', ok: true, state: 'LISTEN', fd: listener.fd }),
-    );
+    expect(trace).toContainEqual(expect.objectContaining({ syscall: 'listen', ok: true, state: 'LISTEN', fd: listener.fd }));
     expect(trace).toContainEqual(
       expect.objectContaining({ syscall: 'connect', ok: false, errno: -115, code: 'EINPROGRESS', fd: client.fd }),
     );
@@ -315,7 +312,19 @@ describe('bad arguments throw coded errors, never crash', () => {
 
   it('a foreign `this` and the private constructor are refused', () => {
     const proto = RawSocket.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
-    for (const name of ['bind', 'listen', 'connect', 'accept', 'send', 'recv', 'shutdown', 'close', 'abort', 'readable', 'writable']) {
+    for (const name of [
+      'bind',
+      'listen',
+      'connect',
+      'accept',
+      'send',
+      'recv',
+      'shutdown',
+      'close',
+      'abort',
+      'readable',
+      'writable',
+    ]) {
       for (const self of [{}, null, undefined, 3, { fd: 0 }]) {
         expect(() => proto[name].call(self, '127.0.0.1', 1), name).toThrow(coded('ERR_INVALID_ARG_TYPE'));
       }
@@ -375,9 +384,7 @@ describe('no fd leaks', () => {
     let opened = 1;
     const batch = 100;
     for (let round = 0; round < 50; round++) {
-      const clients = await Promise.all(
-        Array.from({ length: batch }, () => RawSocket.connect({ host: '127.0.0.1', port })),
-      );
+      const clients = await Promise.all(Array.from({ length: batch }, () => RawSocket.connect({ host: '127.0.0.1', port })));
       const accepted: RawSocket[] = [];
       for (let i = 0; i < batch; i++) accepted.push(ok(await listener.accept({ timeout: 2000 })).socket);
       opened += 2 * batch;
@@ -437,7 +444,7 @@ describe('environment teardown', () => {
     `;
     const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       execFile(process.execPath, ['-e', script], { timeout: 10_000 }, (error, _stdout, stderr) =>
-        resolve({ code: error ? (error as { code?: number }).code ?? null : 0, stderr }),
+        resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stderr }),
       );
     });
     expect({ code, stderr }).toEqual({ code: 7, stderr: '' });

@@ -23,7 +23,12 @@ describe('runCatalog', () => {
       expect(r.raw.family).toBe(r.family);
       expect(r.node?.events.length).toBeGreaterThan(0);
     }
-    expect(run.environment).toMatchObject({ kernel: os.release(), node: process.version, families: [4, 6], platform: `linux-${process.arch}` });
+    expect(run.environment).toMatchObject({
+      kernel: os.release(),
+      node: process.version,
+      families: [4, 6],
+      platform: `linux-${process.arch}`,
+    });
     expect(Object.keys(run.environment.probes)).toEqual(['blackhole', 'kill', 'capture', 'forge', 'snapshot']);
     expect(run.wallMs).toBeGreaterThanOrEqual(0);
   });
@@ -69,7 +74,9 @@ describe('runCatalog', () => {
     await expect(runCatalog({ only: ['no-such-case'] })).rejects.toMatchObject({ code: 'ERR_SOCKCTL_UNKNOWN_CASE' });
     await expect(runCatalog({ families: [5 as 4] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
     await expect(runCatalog({ families: [] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
-    await expect(runCatalog({ only: 'half-close' as unknown as string[] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(runCatalog({ only: 'half-close' as unknown as string[] })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
     await expect(runCatalog({ onStart: 1 as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     await expect(runCatalog({ onProgress: 'x' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
     await expect(runCatalog(null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { scenario } from '../src/index.js';
 
 describe('scenario DSL', () => {
-  it('records each syscall, its errno and both ends\' TCP states', async () => {
+  it("records each syscall, its errno and both ends' TCP states", async () => {
     const result = await scenario('reset after a partial read, seen by a reader that shut down writing', ({ client, server }) => [
       client.shutdown('write').expect('ok'),
       client.waitState('FIN_WAIT2').expect('ok'), // our FIN was acknowledged

@@ -4,7 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { decodeFrames, decodeSegment, FRAME_HEADER, flagBitsOf, flagLetters } from '../src/raw/segment.js';
 
 /** An IPv4 + TCP packet as the capture hands it over (the payload is not captured). */
-function ipv4Packet(o: { flags: number; seq: number; ack: number; window: number; payload: number; options?: number[] }): Uint8Array {
+function ipv4Packet(o: {
+  flags: number;
+  seq: number;
+  ack: number;
+  window: number;
+  payload: number;
+  options?: number[];
+}): Uint8Array {
   const options = o.options ?? [];
   const tcpLength = 20 + options.length;
   const bytes = new Uint8Array(20 + tcpLength);
@@ -98,7 +105,18 @@ describe('decodeSegment', () => {
   });
 
   it('names flags in tcpdump letters, and back', () => {
-    expect([0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14, 0x19, 0xc2, 0].map(flagLetters)).toEqual(['S', 'S.', '.', 'P.', 'F.', 'R', 'R.', 'FP.', 'SEW', 'none']);
+    expect([0x02, 0x12, 0x10, 0x18, 0x11, 0x04, 0x14, 0x19, 0xc2, 0].map(flagLetters)).toEqual([
+      'S',
+      'S.',
+      '.',
+      'P.',
+      'F.',
+      'R',
+      'R.',
+      'FP.',
+      'SEW',
+      'none',
+    ]);
     expect(flagBitsOf('R.')).toBe(0x14);
     expect(flagBitsOf('X')).toBeUndefined();
   });
@@ -121,7 +139,11 @@ describe('decodeSegment', () => {
 
   it('stops at malformed options instead of reading past the header', () => {
     // An option whose length runs past the header, then one of length 0.
-    for (const options of [[2, 40, 0, 0], [3, 0, 0, 0], [8, 10, 0, 0]]) {
+    for (const options of [
+      [2, 40, 0, 0],
+      [3, 0, 0, 0],
+      [8, 10, 0, 0],
+    ]) {
       const segment = decodeSegment(ipv4Packet({ flags: 0x02, seq: 1, ack: 0, window: 1, payload: 0, options }), 0);
       expect(segment?.options).toEqual({});
     }

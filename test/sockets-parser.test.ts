@@ -186,7 +186,7 @@ describe('the dump parser', () => {
     expect(seen.get('EBADMSG')).toBeGreaterThan(0);
   });
 
-  it('attribute() refuses records that are not a snapshot\'s, whatever the bytes', () => {
+  it("attribute() refuses records that are not a snapshot's, whatever the bytes", () => {
     const rand = random(42);
     const [records] = native.sockets.snapshot(0, 0xffff);
     for (let i = 0; i < 300; i++) {

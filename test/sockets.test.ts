@@ -4,7 +4,16 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { blackhole, canBlackhole, queues, setKeepAlive, socketCookie, sockets, tcpInfo, type SnapshotSocket } from '../src/index.js';
+import {
+  blackhole,
+  canBlackhole,
+  queues,
+  setKeepAlive,
+  socketCookie,
+  sockets,
+  tcpInfo,
+  type SnapshotSocket,
+} from '../src/index.js';
 import { native } from '../src/controls/native.js';
 import { HOSTS, tcpPair, until, type TcpPair } from './helpers.js';
 
@@ -24,13 +33,16 @@ function entryOf(list: SnapshotSocket[], socket: net.Socket): SnapshotSocket | u
 }
 
 describe.each(HOSTS)('sockets() on %s', (host) => {
-  it('lists this process\'s listener and both ends, with the addresses their fds report', async () => {
+  it("lists this process's listener and both ends, with the addresses their fds report", async () => {
     const p = await newPair(host);
     const all = sockets();
     const client = entryOf(all, p.client)!;
     const server = entryOf(all, p.server)!;
     const listener = all.find((s) => s.state === 'LISTEN' && s.localPort === p.port)!;
-    for (const [entry, socket] of [[client, p.client], [server, p.server]] as const) {
+    for (const [entry, socket] of [
+      [client, p.client],
+      [server, p.server],
+    ] as const) {
       expect(entry).toMatchObject({
         family: host === '::1' ? 6 : 4,
         state: 'ESTABLISHED',
@@ -57,7 +69,21 @@ describe.each(HOSTS)('sockets() on %s', (host) => {
     const info = entry.tcpInfo!;
     expect(info.length).toBe(direct.length);
     // Counters that do not move without traffic are equal; the clocks only advance.
-    for (const field of ['state', 'caState', 'options', 'sndWscale', 'rcvWscale', 'sndMss', 'rcvMss', 'bytesReceived', 'dataSegsIn', 'segsIn', 'totalRetrans', 'pmtu', 'advmss'] as const) {
+    for (const field of [
+      'state',
+      'caState',
+      'options',
+      'sndWscale',
+      'rcvWscale',
+      'sndMss',
+      'rcvMss',
+      'bytesReceived',
+      'dataSegsIn',
+      'segsIn',
+      'totalRetrans',
+      'pmtu',
+      'advmss',
+    ] as const) {
       expect(info[field], field).toBe(direct[field]);
     }
     expect(info.bytesReceived).toBe(1000);
@@ -155,18 +181,29 @@ describe('sockets() with port filters', () => {
     const p = await newPair();
     // Held sockets only: an earlier connection on a reused port number may still be in TIME_WAIT.
     const held = (filter: Parameters<typeof sockets>[0]) =>
-      sockets(filter).filter((s) => s.inode !== 0).map((s) => `${s.state} ${s.localPort}>${s.remotePort}`).sort();
+      sockets(filter)
+        .filter((s) => s.inode !== 0)
+        .map((s) => `${s.state} ${s.localPort}>${s.remotePort}`)
+        .sort();
     expect(held({ localPorts: [p.port] })).toEqual([`ESTABLISHED ${p.port}>${p.client.localPort}`, `LISTEN ${p.port}>0`].sort());
     expect(held({ remotePorts: [p.port] })).toEqual([`ESTABLISHED ${p.client.localPort}>${p.port}`]);
     expect(held({ ports: [p.port] })).toHaveLength(3);
     expect(held({ localPorts: [p.client.localPort!], remotePorts: [p.port] })).toHaveLength(1);
     expect(held({ localPorts: [p.port], remotePorts: [p.port] })).toHaveLength(0);
-    expect(sockets({ ports: [p.port] }).filter((s) => s.inode !== 0).every((s) => s.attribution === 'fd')).toBe(true);
+    expect(
+      sockets({ ports: [p.port] })
+        .filter((s) => s.inode !== 0)
+        .every((s) => s.attribution === 'fd'),
+    ).toBe(true);
   });
 
   it("finds another process's sockets only by port, and says they are not this process's", async () => {
     // A listener in a child process: not in this process's snapshot, on its port with 'filter'.
-    const child = spawn(process.execPath, ['-e', "require('net').createServer().listen(0, '127.0.0.1', function () { console.log(this.address().port) })"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['-e', "require('net').createServer().listen(0, '127.0.0.1', function () { console.log(this.address().port) })"],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     try {
       const [line] = (await once(child.stdout!, 'data')) as [Buffer];
       const port = Number(String(line).trim());
@@ -182,9 +219,15 @@ describe('sockets() with port filters', () => {
 
   it('holds only the matching sockets in memory, however many the kernel walks', async () => {
     const p = await newPair();
-    const extra = await Promise.all(Array.from({ length: 50 }, () => new Promise<net.Socket>((resolve) => {
-      const s = net.connect(p.port, '127.0.0.1', () => resolve(s));
-    })));
+    const extra = await Promise.all(
+      Array.from(
+        { length: 50 },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const s = net.connect(p.port, '127.0.0.1', () => resolve(s));
+          }),
+      ),
+    );
     try {
       // Both ports: another socket may use the client's ephemeral port toward somewhere else.
       const [records, count] = native.sockets.snapshot(0, 0xffff, [p.client.localPort!], [p.port], null);
@@ -228,11 +271,13 @@ describe('sockets() input', () => {
     expect(called).toBe(false);
   });
 
-  it('the most ports a filter takes, on either side, fit the kernel\'s program', async () => {
+  it("the most ports a filter takes, on either side, fit the kernel's program", async () => {
     const p = await newPair();
     const ports = Array.from({ length: 1000 }, (_, i) => (i === 999 ? p.port : 1 + i));
     expect(sockets({ ports }).filter((s) => s.inode !== 0)).toHaveLength(3);
-    expect(sockets({ localPorts: ports.slice(0, 500), remotePorts: [...ports.slice(500)] }).filter((s) => s.inode !== 0)).toHaveLength(0);
+    expect(
+      sockets({ localPorts: ports.slice(0, 500), remotePorts: [...ports.slice(500)] }).filter((s) => s.inode !== 0),
+    ).toHaveLength(0);
   });
 
   it('an empty port or state list matches nothing', () => {
@@ -244,7 +289,9 @@ describe('sockets() input', () => {
     expect(() => native.sockets.snapshot(5 as never, 0)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => native.sockets.snapshot(0, 0, [70000])).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => native.sockets.snapshot(0, 0, 'x' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => native.sockets.attribute(new Uint8Array(100).fill(9))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => native.sockets.attribute(new Uint8Array(100).fill(9))).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
   });
 
   it('serializes to JSON with tcp_info decoded and the cookie as text', async () => {

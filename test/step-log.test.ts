@@ -14,7 +14,11 @@ describe('StepLog', () => {
     const result = log.result('x', 4);
     expect(result).toMatchObject({ verdict: 'pass', expected: ['ok', 'ECONNRESET'], actual: ['ok', 'ECONNRESET'] });
     expect(result.reason).toBeUndefined();
-    expect(result.steps.map((s) => [s.index, s.matched])).toEqual([[0, true], [1, undefined], [2, true]]);
+    expect(result.steps.map((s) => [s.index, s.matched])).toEqual([
+      [0, true],
+      [1, undefined],
+      [2, true],
+    ]);
   });
 
   it('fails on any mismatch, not only the first expectation, and names the first that differs', () => {
@@ -37,7 +41,13 @@ describe('StepLog', () => {
 
   it('records bytes, errno, timedOut and times', () => {
     const log = new StepLog(performance.now() - 50);
-    const record = log.add({ ...step('recv', 'EAGAIN'), errno: -11, bytes: 0, timedOut: true, startedAt: performance.now() - 20 });
+    const record = log.add({
+      ...step('recv', 'EAGAIN'),
+      errno: -11,
+      bytes: 0,
+      timedOut: true,
+      startedAt: performance.now() - 20,
+    });
     expect(record).toMatchObject({ errno: -11, bytes: 0, timedOut: true });
     expect(record.atMs).toBeGreaterThanOrEqual(29);
     expect(record.durationMs).toBeGreaterThanOrEqual(19);
@@ -45,8 +55,15 @@ describe('StepLog', () => {
 
   it('a skipped result carries the unmet requirement, its reason and no steps', () => {
     expect(skippedResult('x', 4, 'y (CAP_Z)', 'EPERM: no')).toEqual({
-      name: 'x', family: 4, verdict: 'skipped', reason: 'needs y (CAP_Z): EPERM: no', unmet: 'y (CAP_Z)',
-      steps: [], expected: [], actual: [], durationMs: 0,
+      name: 'x',
+      family: 4,
+      verdict: 'skipped',
+      reason: 'needs y (CAP_Z): EPERM: no',
+      unmet: 'y (CAP_Z)',
+      steps: [],
+      expected: [],
+      actual: [],
+      durationMs: 0,
     });
   });
 });

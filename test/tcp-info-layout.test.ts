@@ -42,14 +42,34 @@ const STRUCT_TCP_INFO = `
 
 // sockctl's naming: tcpi_ dropped, camelCase, the unit appended where the kernel's is implicit.
 const UNITS: Record<string, string> = {
-  rto: 'Us', ato: 'Us', rtt: 'Us', rttvar: 'Us', rcv_rtt: 'Us', min_rtt: 'Us',
-  busy_time: 'Us', rwnd_limited: 'Us', sndbuf_limited: 'Us',
-  last_data_sent: 'Ms', last_ack_sent: 'Ms', last_data_recv: 'Ms', last_ack_recv: 'Ms', total_rto_time: 'Ms',
-  pacing_rate: 'Bps', max_pacing_rate: 'Bps', delivery_rate: 'Bps',
+  rto: 'Us',
+  ato: 'Us',
+  rtt: 'Us',
+  rttvar: 'Us',
+  rcv_rtt: 'Us',
+  min_rtt: 'Us',
+  busy_time: 'Us',
+  rwnd_limited: 'Us',
+  sndbuf_limited: 'Us',
+  last_data_sent: 'Ms',
+  last_ack_sent: 'Ms',
+  last_data_recv: 'Ms',
+  last_ack_recv: 'Ms',
+  total_rto_time: 'Ms',
+  pacing_rate: 'Bps',
+  max_pacing_rate: 'Bps',
+  delivery_rate: 'Bps',
 };
 const camel = (kernel: string) => kernel.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()) + (UNITS[kernel] ?? '');
 
-interface Member { kernel: string; name: string; offset: number; size: number; shift?: number; width?: number }
+interface Member {
+  kernel: string;
+  name: string;
+  offset: number;
+  size: number;
+  shift?: number;
+  width?: number;
+}
 
 /** Offsets by C's rules: each member aligned to its size; u8 bit fields packed into one byte. */
 function layout(): Member[] {
@@ -111,20 +131,23 @@ describe('struct tcp_info, field by field', () => {
     expect(MEMBERS.find((m) => m.kernel === 'rttvar')).toMatchObject({ name: 'rttvarUs', offset: 72 });
   });
 
-  it.each(MEMBERS.map((m, i) => [m.name, m, i] as const))('%s is read from its own bytes and only from them', (_name, member, i) => {
-    const bytes = new Uint8Array(TCP_INFO_SIZE);
-    const value = valueFor(member, i);
-    write(new DataView(bytes.buffer), member, value);
-    const info = decodeTcpInfo(bytes) as unknown as Record<string, unknown>;
-    expect(info[member.name]).toBe(decoded(member, value));
-    for (const other of MEMBERS) {
-      if (other === member) continue;
-      const zero = other.kernel === 'state' ? 'UNKNOWN' : other.kernel === 'ca_state' ? 'Open' : 0;
-      expect(info[other.name], `${other.name} while only ${member.name} is set`).toBe(zero);
-    }
-    // Nothing decoded that the struct does not have.
-    expect(Object.keys(info).sort()).toEqual(['length', ...MEMBERS.map((m) => m.name)].sort());
-  });
+  it.each(MEMBERS.map((m, i) => [m.name, m, i] as const))(
+    '%s is read from its own bytes and only from them',
+    (_name, member, i) => {
+      const bytes = new Uint8Array(TCP_INFO_SIZE);
+      const value = valueFor(member, i);
+      write(new DataView(bytes.buffer), member, value);
+      const info = decodeTcpInfo(bytes) as unknown as Record<string, unknown>;
+      expect(info[member.name]).toBe(decoded(member, value));
+      for (const other of MEMBERS) {
+        if (other === member) continue;
+        const zero = other.kernel === 'state' ? 'UNKNOWN' : other.kernel === 'ca_state' ? 'Open' : 0;
+        expect(info[other.name], `${other.name} while only ${member.name} is set`).toBe(zero);
+      }
+      // Nothing decoded that the struct does not have.
+      expect(Object.keys(info).sort()).toEqual(['length', ...MEMBERS.map((m) => m.name)].sort());
+    },
+  );
 
   const cc = spawnSync('cc', ['--version'], { encoding: 'utf8' });
   it.skipIf(cc.status !== 0)("matches offsetof() of the system's <linux/tcp.h> for every member it declares", () => {
@@ -164,9 +187,16 @@ describe('struct tcp_info, field by field', () => {
 describe('decodeTcpInfo arguments', () => {
   it('takes any ArrayBufferView and a length, and refuses anything else', () => {
     expect(() => decodeTcpInfo('x' as unknown as Uint8Array)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => decodeTcpInfo(new Uint8Array(8), '8' as unknown as number)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => decodeTcpInfo(new Uint8Array(8), '8' as unknown as number)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
     // The length is clamped to the bytes there are: nothing past them is read.
-    expect(decodeTcpInfo(new Uint8Array([1, 2]), 999)).toMatchObject({ length: 2, state: 'ESTABLISHED', caState: 'CWR', retransmits: undefined });
+    expect(decodeTcpInfo(new Uint8Array([1, 2]), 999)).toMatchObject({
+      length: 2,
+      state: 'ESTABLISHED',
+      caState: 'CWR',
+      retransmits: undefined,
+    });
     expect(decodeTcpInfo(new Uint8Array([1, 2]), -5)).toMatchObject({ length: 0, state: 'UNKNOWN', caState: undefined });
   });
 

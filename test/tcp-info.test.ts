@@ -1,14 +1,6 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  decodeTcpInfo,
-  queues,
-  tcpInfo,
-  tcpInfoBatch,
-  TCP_INFO_FIELDS,
-  TCP_INFO_SIZE,
-  TcpInfoOptions,
-} from '../src/index.js';
+import { decodeTcpInfo, queues, tcpInfo, tcpInfoBatch, TCP_INFO_FIELDS, TCP_INFO_SIZE, TcpInfoOptions } from '../src/index.js';
 import net from 'node:net';
 import { native } from '../src/controls/native.js';
 import { HOSTS, tcpPair, until, type TcpPair } from './helpers.js';
@@ -217,12 +209,18 @@ describe('tcpInfoBatch', () => {
   it('refuses what is not a socket, a short buffer or short lengths before any syscall', async () => {
     pair = await tcpPair();
     const code = (c: string) => expect.objectContaining({ code: c });
-    expect(() => tcpInfoBatch([pair!.client, {} as net.Socket], new Uint8Array(2 * TCP_INFO_SIZE))).toThrow(code('ERR_INVALID_ARG_TYPE'));
+    expect(() => tcpInfoBatch([pair!.client, {} as net.Socket], new Uint8Array(2 * TCP_INFO_SIZE))).toThrow(
+      code('ERR_INVALID_ARG_TYPE'),
+    );
     expect(() => tcpInfoBatch('x' as never, new Uint8Array(0))).toThrow(code('ERR_INVALID_ARG_TYPE'));
     expect(() => tcpInfoBatch([pair!.client], [] as never)).toThrow(code('ERR_INVALID_ARG_TYPE'));
     expect(() => tcpInfoBatch([pair!.client], new Uint8Array(TCP_INFO_SIZE - 1))).toThrow(code('ERR_OUT_OF_RANGE'));
-    expect(() => tcpInfoBatch([pair!.client, pair!.server], new Uint8Array(2 * TCP_INFO_SIZE), new Int32Array(1))).toThrow(code('ERR_OUT_OF_RANGE'));
-    expect(() => tcpInfoBatch([pair!.client], new Uint8Array(TCP_INFO_SIZE), new Uint32Array(1) as never)).toThrow(code('ERR_INVALID_ARG_TYPE'));
+    expect(() => tcpInfoBatch([pair!.client, pair!.server], new Uint8Array(2 * TCP_INFO_SIZE), new Int32Array(1))).toThrow(
+      code('ERR_OUT_OF_RANGE'),
+    );
+    expect(() => tcpInfoBatch([pair!.client], new Uint8Array(TCP_INFO_SIZE), new Uint32Array(1) as never)).toThrow(
+      code('ERR_INVALID_ARG_TYPE'),
+    );
   });
 
   it('the native batch checks its own bounds', () => {
@@ -230,7 +228,9 @@ describe('tcpInfoBatch', () => {
     const batch = native.tcpInfo.tcpInfoBatch;
     expect(() => batch(new Int32Array(2), new Uint8Array(10), 8, new Int32Array(2))).toThrow(code('ERR_OUT_OF_RANGE'));
     expect(() => batch(new Int32Array(2), new Uint8Array(16), 8, new Int32Array(1))).toThrow(code('ERR_OUT_OF_RANGE'));
-    expect(() => batch(new Uint32Array(2) as never, new Uint8Array(16), 8, new Int32Array(2))).toThrow(code('ERR_INVALID_ARG_TYPE'));
+    expect(() => batch(new Uint32Array(2) as never, new Uint8Array(16), 8, new Int32Array(2))).toThrow(
+      code('ERR_INVALID_ARG_TYPE'),
+    );
     expect(() => batch(new Int32Array(1), new Uint8Array(16), 0, new Int32Array(1))).toThrow(code('ERR_OUT_OF_RANGE'));
     // Fds that are not sockets are answered per slot, like a closed one.
     const lengths = new Int32Array(2);

@@ -36,12 +36,15 @@ describe('expectRejectsWithCode', () => {
   });
 
   it('fails when the promise resolves, carries another code, or rejects with something not an Error', async () => {
-    const assertion = (fields: object) => expect.objectContaining({ code: 'ERR_ASSERTION', operator: 'expectRejectsWithCode', expected: 'EPIPE', ...fields });
+    const assertion = (fields: object) =>
+      expect.objectContaining({ code: 'ERR_ASSERTION', operator: 'expectRejectsWithCode', expected: 'EPIPE', ...fields });
     await expect(expectRejectsWithCode(Promise.resolve(1), 'EPIPE')).rejects.toThrow(assertion({}));
-    await expect(expectRejectsWithCode(Promise.reject(Object.assign(new Error('x'), { code: 'ECONNRESET' })), 'EPIPE')).rejects.toThrow(
-      expect.objectContaining({ code: 'ERR_ASSERTION', operator: 'expectErrorCode', actual: ['ECONNRESET'] }),
+    await expect(
+      expectRejectsWithCode(Promise.reject(Object.assign(new Error('x'), { code: 'ECONNRESET' })), 'EPIPE'),
+    ).rejects.toThrow(expect.objectContaining({ code: 'ERR_ASSERTION', operator: 'expectErrorCode', actual: ['ECONNRESET'] }));
+    await expect(expectRejectsWithCode(Promise.reject({ code: 'EPIPE' }), 'EPIPE')).rejects.toThrow(
+      assertion({ actual: { code: 'EPIPE' } }),
     );
-    await expect(expectRejectsWithCode(Promise.reject({ code: 'EPIPE' }), 'EPIPE')).rejects.toThrow(assertion({ actual: { code: 'EPIPE' } }));
   });
 
   it('takes an Error from another realm (a vm context), where instanceof Error is false', async () => {
@@ -53,7 +56,9 @@ describe('expectRejectsWithCode', () => {
 
 describe('errorCodes and errorCode', () => {
   it('collect string codes outermost first, skip other values, and follow at most 8 causes', () => {
-    const error = Object.assign(new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }), { code: 'ERR_X' });
+    const error = Object.assign(new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }), {
+      code: 'ERR_X',
+    });
     expect(errorCodes(error)).toEqual(['ERR_X', 'ECONNRESET']);
     expect(errorCode(error)).toBe('ERR_X');
     expect(errorCodes({ code: 104, cause: { code: 'EPIPE' } })).toEqual(['EPIPE']);
@@ -65,7 +70,7 @@ describe('errorCodes and errorCode', () => {
 });
 
 describe('expectErrorCode', () => {
-  it("fails with an AssertionError carrying what it found and what it wanted", () => {
+  it('fails with an AssertionError carrying what it found and what it wanted', () => {
     const failure = (() => {
       try {
         expectErrorCode(nested(1, 'EPIPE'), 'ECONNRESET');
@@ -73,7 +78,13 @@ describe('expectErrorCode', () => {
         return e;
       }
     })();
-    expect(failure).toMatchObject({ name: 'AssertionError', code: 'ERR_ASSERTION', operator: 'expectErrorCode', expected: 'ECONNRESET', actual: ['EPIPE'] });
+    expect(failure).toMatchObject({
+      name: 'AssertionError',
+      code: 'ERR_ASSERTION',
+      operator: 'expectErrorCode',
+      expected: 'ECONNRESET',
+      actual: ['EPIPE'],
+    });
   });
 });
 
@@ -84,7 +95,9 @@ describe('sockctl/vitest', () => {
     expect(error).toHaveErrorCode('ECONNREFUSED');
     expect(error).not.toHaveErrorCode('ECONNRESET');
     expect({ error }).toEqual({ error: expect.toHaveErrorCode('ECONNREFUSED') });
-    expect(() => expect(error).toHaveErrorCode('EPIPE')).toThrow(expect.objectContaining({ actual: ['ECONNREFUSED'], expected: 'EPIPE' }));
+    expect(() => expect(error).toHaveErrorCode('EPIPE')).toThrow(
+      expect.objectContaining({ actual: ['ECONNREFUSED'], expected: 'EPIPE' }),
+    );
   });
 
   it('is the same matcher object sockctl/testing exports, with a message for both outcomes', () => {

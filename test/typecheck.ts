@@ -51,7 +51,8 @@ export function typecheck(sources: Source[]): Diagnostic[] {
     return getSourceFile.call(host, file, language, onError, create);
   };
   const program = ts.createProgram([...virtual.keys()], OPTIONS, host);
-  const ours = (file: string | undefined) => file !== undefined && (virtual.has(file) || file.startsWith(path.join(ROOT, 'dist') + path.sep));
+  const ours = (file: string | undefined) =>
+    file !== undefined && (virtual.has(file) || file.startsWith(path.join(ROOT, 'dist') + path.sep));
   return ts
     .getPreEmitDiagnostics(program)
     .filter((d) => d.file === undefined || ours(d.file.fileName))

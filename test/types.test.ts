@@ -14,13 +14,21 @@ function atOrBefore(version: string, floor: string): boolean {
 }
 
 function tcpInfoSource(): string {
-  const lines = ["import net from 'node:net';", "import { tcpInfo } from 'sockctl';", 'declare const socket: net.Socket;', 'const info = tcpInfo(socket);'];
+  const lines = [
+    "import net from 'node:net';",
+    "import { tcpInfo } from 'sockctl';",
+    'declare const socket: net.Socket;',
+    'const info = tcpInfo(socket);',
+  ];
   for (const [name, , , since] of TCP_INFO_FIELDS) {
     if (name === 'state' || name === 'caState') continue;
     if (!atOrBefore(since, OLDEST_KERNEL)) lines.push('// @ts-expect-error: added after the oldest supported kernel');
     lines.push(`export const ${name}: number = info.${name};`);
   }
-  lines.push("export const state: 'ESTABLISHED' | 'CLOSE_WAIT' | string = info.state;", 'export const length: number = info.length;');
+  lines.push(
+    "export const state: 'ESTABLISHED' | 'CLOSE_WAIT' | string = info.state;",
+    'export const length: number = info.length;',
+  );
   return lines.join('\n');
 }
 

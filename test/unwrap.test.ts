@@ -24,7 +24,9 @@ describe.each(HOSTS)('unwrap on %s', (host) => {
     const { socket: holder, address } = unwrap(await RawSocket.listen({ host }));
     try {
       const taken = await RawSocket.listen({ host, port: address.port });
-      expect(() => unwrap(taken)).toThrow(expect.objectContaining({ name: 'Error', code: 'EADDRINUSE', errno: -98, syscall: 'bind' }));
+      expect(() => unwrap(taken)).toThrow(
+        expect.objectContaining({ name: 'Error', code: 'EADDRINUSE', errno: -98, syscall: 'bind' }),
+      );
     } finally {
       holder.close();
     }
@@ -36,10 +38,20 @@ describe.each(HOSTS)('unwrap on %s', (host) => {
 describe('unwrap', () => {
   it('keeps timedOut and cancelled, and refuses what is not a result', () => {
     const timedOut = { ok: false as const, errno: -11, code: 'EAGAIN', syscall: 'recv', timedOut: true };
-    expect(() => unwrap(timedOut)).toThrow(expect.objectContaining({ code: 'EAGAIN', errno: -11, syscall: 'recv', timedOut: true }));
+    expect(() => unwrap(timedOut)).toThrow(
+      expect.objectContaining({ code: 'EAGAIN', errno: -11, syscall: 'recv', timedOut: true }),
+    );
     const cancelled = { ok: false as const, errno: -11, code: 'EAGAIN', syscall: 'accept', cancelled: true };
     expect(() => unwrap(cancelled)).toThrow(expect.objectContaining({ cancelled: true }));
-    for (const bad of [undefined, null, 1, {}, { ok: 'yes' }, { ok: false, errno: 5, syscall: 'recv' }, { ok: false, errno: -5 }]) {
+    for (const bad of [
+      undefined,
+      null,
+      1,
+      {},
+      { ok: 'yes' },
+      { ok: false, errno: 5, syscall: 'recv' },
+      { ok: false, errno: -5 },
+    ]) {
       expect(() => unwrap(bad as never), String(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     }
   });

@@ -133,33 +133,34 @@ describe.skipIf(!isRoot || !built || !stageReadable)(`uid 65534 without a namesp
   });
 });
 
-describe.skipIf(!netns.ok || !built || !stageReadable)(`${isRoot ? 'uid 65534' : 'this user'} inside runInNetns()${noNetns}${noStage}`, () => {
-  it('blackhole gives the real user-timeout ETIMEDOUT, kill gives ECONNABORTED / ECONNRESET', () => {
-    // The built netnsCommand: its NETNS_EXEC is a .js file next to it, which src/ has not.
-    const dist = createRequire(import.meta.url)(path.join(STAGE, 'dist', 'index.js')) as { netnsCommand: typeof netnsCommand };
-    const argv = dist.netnsCommand(process.execPath, [CHILD]);
-    const r = isRoot
-      ? report('setpriv', [...NOBODY, argv.command, ...argv.args])
-      : report(argv.command, argv.args);
-    console.log(
-      `uid ${r.uid} in namespace: canBlackhole ${r.canBlackhole.ok}, canKill ${r.canKill.ok}, ` +
-        `user timeout 500 ms → ${r.userTimeout['127.0.0.1']?.code} after ${r.userTimeout['127.0.0.1']?.ms} ms ` +
-        `(::1: ${r.userTimeout['::1']?.ms} ms)`,
-    );
-    // uid 0 is the caller's uid mapped inside the user namespace.
-    expect(r.uid).toBe(0);
-    expect(r.canBlackhole).toEqual({ ok: true });
-    expect(r.canKill).toEqual({ ok: true });
-    for (const host of ['127.0.0.1', '::1']) {
-      expect(r.blackhole[host]).toEqual({ ok: true });
-      expect(r.userTimeout[host]).toMatchObject({ code: 'ETIMEDOUT', errno: -110, syscall: 'read' });
-      expect(r.userTimeout[host].ms).toBeGreaterThanOrEqual(500);
-      expect(r.userTimeout[host].ms).toBeLessThan(3_000);
-      expect(r.kill[host].owner).toMatchObject({ code: 'ECONNABORTED', errno: -103, syscall: 'read' });
-      expect(r.kill[host].peer).toMatchObject({ code: 'ECONNRESET', errno: -104, syscall: 'read' });
-    }
-  });
-});
+describe.skipIf(!netns.ok || !built || !stageReadable)(
+  `${isRoot ? 'uid 65534' : 'this user'} inside runInNetns()${noNetns}${noStage}`,
+  () => {
+    it('blackhole gives the real user-timeout ETIMEDOUT, kill gives ECONNABORTED / ECONNRESET', () => {
+      // The built netnsCommand: its NETNS_EXEC is a .js file next to it, which src/ has not.
+      const dist = createRequire(import.meta.url)(path.join(STAGE, 'dist', 'index.js')) as { netnsCommand: typeof netnsCommand };
+      const argv = dist.netnsCommand(process.execPath, [CHILD]);
+      const r = isRoot ? report('setpriv', [...NOBODY, argv.command, ...argv.args]) : report(argv.command, argv.args);
+      console.log(
+        `uid ${r.uid} in namespace: canBlackhole ${r.canBlackhole.ok}, canKill ${r.canKill.ok}, ` +
+          `user timeout 500 ms → ${r.userTimeout['127.0.0.1']?.code} after ${r.userTimeout['127.0.0.1']?.ms} ms ` +
+          `(::1: ${r.userTimeout['::1']?.ms} ms)`,
+      );
+      // uid 0 is the caller's uid mapped inside the user namespace.
+      expect(r.uid).toBe(0);
+      expect(r.canBlackhole).toEqual({ ok: true });
+      expect(r.canKill).toEqual({ ok: true });
+      for (const host of ['127.0.0.1', '::1']) {
+        expect(r.blackhole[host]).toEqual({ ok: true });
+        expect(r.userTimeout[host]).toMatchObject({ code: 'ETIMEDOUT', errno: -110, syscall: 'read' });
+        expect(r.userTimeout[host].ms).toBeGreaterThanOrEqual(500);
+        expect(r.userTimeout[host].ms).toBeLessThan(3_000);
+        expect(r.kill[host].owner).toMatchObject({ code: 'ECONNABORTED', errno: -103, syscall: 'read' });
+        expect(r.kill[host].peer).toMatchObject({ code: 'ECONNRESET', errno: -104, syscall: 'read' });
+      }
+    });
+  },
+);
 
 describe('runInNetns and canUseNetns, in this process', () => {
   // A stand-in for unshare(1) that prints what it was started with, so runInNetns's own part —
@@ -169,7 +170,12 @@ describe('runInNetns and canUseNetns, in this process', () => {
   afterAll(() => rmSync(path.dirname(fakeUnshare), { recursive: true, force: true }));
 
   it('spawns the unshare argv with the stdio, env and cwd given, and passes its exit code through', async () => {
-    const child = runInNetns('sh', ['-c', 'true'], { unshare: fakeUnshare, stdio: ['ignore', 'pipe', 'inherit'], env: { X: 'y' }, cwd: '/' });
+    const child = runInNetns('sh', ['-c', 'true'], {
+      unshare: fakeUnshare,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { X: 'y' },
+      cwd: '/',
+    });
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => (out += chunk));
     const [code] = (await once(child, 'close')) as [number];
@@ -177,7 +183,7 @@ describe('runInNetns and canUseNetns, in this process', () => {
     expect(out.trim()).toBe(`X=y cwd=/ argv=--user --map-root-user --net -- ${process.execPath} ${NETNS_EXEC} sh -c true`);
   });
 
-  it('refuses bad options; a missing unshare is the child\'s spawn error', async () => {
+  it("refuses bad options; a missing unshare is the child's spawn error", async () => {
     expect(() => runInNetns('sh', [], null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => runInNetns('', [])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     const child = runInNetns('sh', [], { unshare: '/nonexistent/unshare', stdio: 'ignore' });

@@ -48,7 +48,14 @@ describe.skipIf(noRoot !== '' || !built)(`capture and forge as uid 65534 without
       expect(probe).toMatchObject({ ok: false, code: 'EPERM' });
       expect(probe.reason).toContain('CAP_NET_RAW');
     }
-    expect(r.capture).toEqual({ name: 'Error', code: 'EPERM', errno: -1, syscall: 'socket', option: 'AF_PACKET', missing: 'CAP_NET_RAW' });
+    expect(r.capture).toEqual({
+      name: 'Error',
+      code: 'EPERM',
+      errno: -1,
+      syscall: 'socket',
+      option: 'AF_PACKET',
+      missing: 'CAP_NET_RAW',
+    });
     expect(r.forge).toEqual({ ok: false, errno: -1, code: 'EPERM', syscall: 'socket' });
     expect(r.scenario.verdict).toBe('skipped');
     expect(r.scenario.reason).toMatch(/^needs capture \(CAP_NET_RAW\): /);
@@ -65,7 +72,10 @@ describe.skipIf(noNetns !== '' || !built)(`${isRoot ? 'uid 65534' : 'this user'}
     expect(r.canForge).toEqual({ ok: true });
     expect(r.capture).toEqual({ ok: true });
     expect(r.forge).toEqual({ ok: true, syscall: 'sendto' });
-    expect(r.scenario).toMatchObject({ verdict: 'pass', wire: [{ expects: 'server sends 1 × exactly . in this step', ok: true }] });
+    expect(r.scenario).toMatchObject({
+      verdict: 'pass',
+      wire: [{ expects: 'server sends 1 × exactly . in this step', ok: true }],
+    });
     // 10.200.0.1 on lo: the kernel filter passes loopback addresses only, and the addon refuses
     // to forge between addresses that are not loopback.
     expect(r.otherAddress).toEqual({ captured: 0, forge: { code: 'ERR_INVALID_ARG_VALUE' } });

@@ -11,9 +11,29 @@ import { checkExpectation, describeExpectation, placeSegments, validateWireExpec
 const C = { address: '127.0.0.1', port: 40000 };
 const S = { address: '127.0.0.1', port: 80 };
 
-function seg(from: typeof C, to: typeof C, flagBits: number, seq: number, ack: number, o: Partial<CapturedSegment> = {}): CapturedSegment {
+function seg(
+  from: typeof C,
+  to: typeof C,
+  flagBits: number,
+  seq: number,
+  ack: number,
+  o: Partial<CapturedSegment> = {},
+): CapturedSegment {
   const letters = ['F', 'S', 'R', 'P', '.'].filter((_, i) => flagBits & (1 << i)).join('');
-  return { at: 100, family: 4, source: from, destination: to, seq, ack, flags: letters, flagBits, window: 100, length: 0, options: {}, ...o };
+  return {
+    at: 100,
+    family: 4,
+    source: from,
+    destination: to,
+    seq,
+    ack,
+    flags: letters,
+    flagBits,
+    window: 100,
+    length: 0,
+    options: {},
+    ...o,
+  };
 }
 
 const name = (end: { port: number }) => (end.port === 80 ? 'server' : 'client');
@@ -53,7 +73,16 @@ describe('segmentLabel', () => {
   });
 });
 
-const w = (from: string, flags: string, atMs: number, o: Partial<WireSegment> = {}): WireSegment => ({ from, to: from === 'client' ? 'server' : 'client', flags, seq: 0, length: 0, window: 0, atMs, ...o });
+const w = (from: string, flags: string, atMs: number, o: Partial<WireSegment> = {}): WireSegment => ({
+  from,
+  to: from === 'client' ? 'server' : 'client',
+  flags,
+  seq: 0,
+  length: 0,
+  window: 0,
+  atMs,
+  ...o,
+});
 
 describe('placeSegments', () => {
   it('puts each segment under the last step started at or before it; earlier ones are the setup', () => {
@@ -68,7 +97,11 @@ describe('checkExpectation', () => {
   const perStep = [[w('server', 'R.', 1)], [w('client', '.', 1000), w('client', '.', 2010), w('client', 'R.', 3020)], []];
 
   it('counts from the step on by default, or in the step alone', () => {
-    expect(checkExpectation({ from: 'server', flags: 'R' }, 0, perStep)).toEqual({ expects: 'server sends R', seen: '1 × R. from server', ok: true });
+    expect(checkExpectation({ from: 'server', flags: 'R' }, 0, perStep)).toEqual({
+      expects: 'server sends R',
+      seen: '1 × R. from server',
+      ok: true,
+    });
     expect(checkExpectation({ from: 'server', flags: 'R' }, 1, perStep).ok).toBe(false);
     expect(checkExpectation({ from: 'server', flags: 'F', count: 0 }, 0, perStep).ok).toBe(true);
     expect(checkExpectation({ from: 'client', flags: '.', count: 3, scope: 'step' }, 1, perStep).ok).toBe(true);
@@ -77,12 +110,17 @@ describe('checkExpectation', () => {
 
   it('checks spacing and backoff between matches', () => {
     const probes = { from: 'client' as const, flags: '.', exact: true };
-    expect(checkExpectation({ ...probes, spacingMs: { min: 900, max: 1100 } }, 1, perStep)).toMatchObject({ ok: true, seen: '2 × . from client, gaps 1010 ms' });
+    expect(checkExpectation({ ...probes, spacingMs: { min: 900, max: 1100 } }, 1, perStep)).toMatchObject({
+      ok: true,
+      seen: '2 × . from client, gaps 1010 ms',
+    });
     expect(checkExpectation({ ...probes, spacingMs: { max: 500 } }, 1, perStep).ok).toBe(false);
     const retransmits = [[0, 200, 400, 800, 1600].map((t) => w('client', 'P.', t, { length: 1 }))];
     expect(checkExpectation({ from: 'client', flags: '.', data: true, backoff: true }, 0, retransmits).ok).toBe(true);
     const backoff = (times: number[]) =>
-      checkExpectation({ from: 'client', flags: '.', data: true, backoff: true }, 0, [times.map((t) => w('client', 'P.', t, { length: 1 }))]).ok;
+      checkExpectation({ from: 'client', flags: '.', data: true, backoff: true }, 0, [
+        times.map((t) => w('client', 'P.', t, { length: 1 })),
+      ]).ok;
     expect(backoff([0, 200, 400, 600])).toBe(false); // steady: no backoff
     expect(backoff([0, 200, 600, 800])).toBe(false); // an RTO gap that shrinks
     expect(backoff([0, 200])).toBe(false); // one retransmission shows nothing
@@ -93,15 +131,17 @@ describe('checkExpectation', () => {
     expect(backoff([0, 275, 478, 886])).toBe(true);
   });
 
-  it('never counts forged segments as an end\'s own', () => {
+  it("never counts forged segments as an end's own", () => {
     expect(checkExpectation({ from: 'client', flags: 'R' }, 0, [[w('client', 'R', 1, { forged: true })]]).ok).toBe(false);
   });
 
   it('says what it expects in words', () => {
-    expect(describeExpectation({ from: 'client', flags: '.', exact: true, data: false, count: 2, spacingMs: { min: 800, max: 1500 } })).toBe(
-      'client sends 2 × exactly . (no data) 800–1500 ms apart',
+    expect(
+      describeExpectation({ from: 'client', flags: '.', exact: true, data: false, count: 2, spacingMs: { min: 800, max: 1500 } }),
+    ).toBe('client sends 2 × exactly . (no data) 800–1500 ms apart');
+    expect(describeExpectation({ from: 'client', flags: '.', data: true, count: { min: 3 }, backoff: true })).toBe(
+      'client sends ≥ 3 × . with data backing off',
     );
-    expect(describeExpectation({ from: 'client', flags: '.', data: true, count: { min: 3 }, backoff: true })).toBe('client sends ≥ 3 × . with data backing off');
   });
 });
 
@@ -118,14 +158,24 @@ describe('wire expectations refuse bad input with coded errors', () => {
     [{ from: 'server', flags: 'R', backoff: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
   ])('%j → %s', (value, code) => {
     expect(() => validateWireExpectation(value as never, 'e')).toThrow(expect.objectContaining({ code }));
-    expect(() => scenario('x', ({ server }) => [server.close().expectWire(value as never)]).describe()).toThrow(expect.objectContaining({ code }));
+    expect(() => scenario('x', ({ server }) => [server.close().expectWire(value as never)]).describe()).toThrow(
+      expect.objectContaining({ code }),
+    );
   });
 
   it('forge steps check their arguments when declared', () => {
-    expect(() => scenario('x', ({ server }) => [server.forgeReset('middle' as never)]).describe()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => scenario('x', ({ server }) => [server.forge({ flags: 'R', seq: -1 })]).describe()).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-    expect(() => scenario('x', ({ server }) => [server.forge({ flags: 'Q', seq: 1 })]).describe()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(() => scenario('x', ({ server }) => [server.forge({ flags: 'R', seq: 1, data: 'x'.repeat(1025) })]).describe()).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => scenario('x', ({ server }) => [server.forgeReset('middle' as never)]).describe()).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    expect(() => scenario('x', ({ server }) => [server.forge({ flags: 'R', seq: -1 })]).describe()).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
+    expect(() => scenario('x', ({ server }) => [server.forge({ flags: 'Q', seq: 1 })]).describe()).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    expect(() =>
+      scenario('x', ({ server }) => [server.forge({ flags: 'R', seq: 1, data: 'x'.repeat(1025) })]).describe(),
+    ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   });
 });
 
@@ -134,7 +184,16 @@ describe('renderLadder', () => {
     const text = renderLadder({
       wire: { setup: [w('client', 'S', 0)] },
       steps: [
-        { index: 0, end: 'server', op: 'close', detail: '', outcome: 'ok', expected: 'ok', segments: [w('server', 'R.', 1, { seq: 1, ack: 3 })], wire: [{ expects: 'server sends R', seen: '', ok: true }] },
+        {
+          index: 0,
+          end: 'server',
+          op: 'close',
+          detail: '',
+          outcome: 'ok',
+          expected: 'ok',
+          segments: [w('server', 'R.', 1, { seq: 1, ack: 3 })],
+          wire: [{ expects: 'server sends R', seen: '', ok: true }],
+        },
         { index: 1, end: 'client', op: 'recv', detail: '1 byte', outcome: 'EOF', expected: 'ECONNRESET', segments: [] },
       ],
     });

@@ -29,7 +29,17 @@ namespace {
 
 // Where a conditional jump goes: the next instruction, or a label resolved once the program
 // is complete (cBPF jumps are forward offsets of at most 255).
-enum Label { kNext = -1, kReject = 0, kDrop, kAcceptSource, kDestination, kAccept, kIpv6, kPorts, kLabelCount };
+enum Label {
+  kNext = -1,
+  kReject = 0,
+  kDrop,
+  kAcceptSource,
+  kDestination,
+  kAccept,
+  kIpv6,
+  kPorts,
+  kLabelCount
+};
 
 struct Insn {
   uint16_t code;
@@ -58,7 +68,8 @@ class Program {
         continue;
       }
       if (jt > 255 || jf > 255) return false;
-      out->push_back(BPF_JUMP(insn.code, insn.k, static_cast<uint8_t>(jt), static_cast<uint8_t>(jf)));
+      out->push_back(
+          BPF_JUMP(insn.code, insn.k, static_cast<uint8_t>(jt), static_cast<uint8_t>(jf)));
     }
     return true;
   }

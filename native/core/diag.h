@@ -12,13 +12,13 @@ namespace sockctl::core {
 // getsockname, remote = getpeername), the device it is bound to, and its SO_COOKIE, which makes
 // the match exact — a 4-tuple reused later by another socket does not match.
 struct SocketId {
-  int family;           // AF_INET or AF_INET6
-  uint8_t local[16];    // network order; IPv4 uses the first 4 bytes
+  int family;         // AF_INET or AF_INET6
+  uint8_t local[16];  // network order; IPv4 uses the first 4 bytes
   uint8_t remote[16];
   uint16_t local_port;  // network order
   uint16_t remote_port;
-  uint32_t ifindex;     // SO_BINDTOIFINDEX, 0 when unbound
-  uint64_t cookie;      // SO_COOKIE
+  uint32_t ifindex;  // SO_BINDTOIFINDEX, 0 when unbound
+  uint64_t cookie;   // SO_COOKIE
 };
 
 // SO_COOKIE: the kernel's 64-bit id of the socket, unique for the life of the network namespace.

@@ -10,9 +10,9 @@ namespace sockctl::core {
 // One end of a connection as it appears on the wire. An IPv4-mapped IPv6 address
 // (::ffff:127.0.0.1) is stored as the IPv4 address it stands for: that is what travels.
 struct Endpoint {
-  int family;            // AF_INET or AF_INET6
-  uint8_t address[16];   // network order; IPv4 uses the first 4 bytes
-  uint16_t port;         // host order
+  int family;           // AF_INET or AF_INET6
+  uint8_t address[16];  // network order; IPv4 uses the first 4 bytes
+  uint16_t port;        // host order
 };
 
 // Whether the address is 127.0.0.0/8 or ::1.

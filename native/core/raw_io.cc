@@ -55,9 +55,8 @@ int OpenStreamSocket(int family, int* fd) {
 }
 
 int Bind(int fd, const Address& address) {
-  return bind(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) == 0
-             ? 0
-             : errno;
+  return bind(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) == 0 ? 0
+                                                                                            : errno;
 }
 
 int Listen(int fd, int backlog) { return listen(fd, backlog) == 0 ? 0 : errno; }

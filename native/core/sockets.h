@@ -16,20 +16,21 @@ namespace sockctl::core {
 // One socket as an inet_diag_msg and its attributes describe it. Pointers point into the
 // receive buffer and are valid only during the sink's call.
 struct DiagSocket {
-  uint8_t family;       // AF_INET or AF_INET6
-  uint8_t state;        // kernel TCP state number (TCP_ESTABLISHED = 1 ...)
-  uint8_t timer;        // idiag_timer: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero-window probe
+  uint8_t family;  // AF_INET or AF_INET6
+  uint8_t state;   // kernel TCP state number (TCP_ESTABLISHED = 1 ...)
+  uint8_t
+      timer;  // idiag_timer: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero-window probe
   uint8_t retrans;      // idiag_retrans: retransmissions or probes of that timer
   uint32_t expires_ms;  // idiag_expires: ms until the timer fires
   uint32_t rqueue;      // unread bytes (LISTEN: connections waiting in the accept queue)
   uint32_t wqueue;      // unsent + unacknowledged bytes (LISTEN: the backlog)
   uint32_t uid;
-  uint32_t inode;       // 0 when no fd holds the socket (TIME_WAIT, orphaned, SYN_RECV)
+  uint32_t inode;  // 0 when no fd holds the socket (TIME_WAIT, orphaned, SYN_RECV)
   uint32_t ifindex;
   uint64_t cookie;
   uint16_t local_port;  // host order
   uint16_t remote_port;
-  uint8_t local[16];    // network order; IPv4 in the first 4 bytes
+  uint8_t local[16];  // network order; IPv4 in the first 4 bytes
   uint8_t remote[16];
   const uint8_t* info;  // struct tcp_info as long as the kernel made it; null when absent
   uint32_t info_length;
@@ -63,8 +64,8 @@ struct DumpRequest {
   // TCPDIAG_GETSOCK request, which the kernel answers for both families; two SOCK_DIAG_BY_FAMILY
   // dumps on a kernel that refuses it).
   int family = 0;
-  uint32_t states = ~0u;    // bit (1 << state) per TCP state wanted
-  bool info = true;         // ask for INET_DIAG_INFO (struct tcp_info)
+  uint32_t states = ~0u;  // bit (1 << state) per TCP state wanted
+  bool info = true;       // ask for INET_DIAG_INFO (struct tcp_info)
   const PortFilter* ports = nullptr;
 };
 
@@ -86,7 +87,8 @@ int Dump(const DumpRequest& request, DiagSink* sink, const char** step);
 // *done on NLMSG_DONE or NLMSG_ERROR. Messages of other sequences are skipped. Never reads past
 // data + length: a malformed or truncated message is EBADMSG. Exposed so that the parser can be
 // fed hostile bytes directly.
-int ParseDatagram(const uint8_t* data, size_t length, uint32_t sequence, DiagSink* sink, bool* done);
+int ParseDatagram(const uint8_t* data, size_t length, uint32_t sequence, DiagSink* sink,
+                  bool* done);
 
 // The inodes of the sockets this process's fds refer to (every socket, any kind), sorted.
 // fstat(2) on every fd number below the fd table's size (FDSize in /proc/self/status; listing

@@ -77,7 +77,12 @@ function table(headers: string[], rows: Row[], widths: number[]): string {
     const wrapped = cells.map((cell, i) => wrap(cell, widths[i]));
     const height = Math.max(...wrapped.map((w) => w.length));
     for (let l = 0; l < height; l++) {
-      out.push(wrapped.map((w, i) => (w[l] ?? '').padEnd(widths[i])).join(' │ ').trimEnd());
+      out.push(
+        wrapped
+          .map((w, i) => (w[l] ?? '').padEnd(widths[i]))
+          .join(' │ ')
+          .trimEnd(),
+      );
     }
   };
   render(headers);
@@ -157,9 +162,11 @@ function renderTable(run: CatalogRun): string {
       rows.push(...cells);
     }
   }
-  return table(['case', 'Linux should', 'raw errno sequence', 'Node net.Socket events', 'TCP states after', 'time', 'verdict'], rows, [
-    28, 26, 34, 30, 20, 7, 18,
-  ]);
+  return table(
+    ['case', 'Linux should', 'raw errno sequence', 'Node net.Socket events', 'TCP states after', 'time', 'verdict'],
+    rows,
+    [28, 26, 34, 30, 20, 7, 18],
+  );
 }
 
 function renderTrace(run: CatalogRun): string {
@@ -235,7 +242,10 @@ function renderFooter(run: CatalogRun): string {
     const names = [...new Set(unseen.map((r) => r.name))];
     lines.push(`wire: not checked in ${names.join(', ')} (errno checked) — ${unseen[0].raw.wire?.skipped}`);
   }
-  lines.push('', `${counts.pass} passed, ${counts.fail + counts.error} failed, ${counts.skipped} skipped — ${run.results.length} runs in ${run.wallMs} ms`);
+  lines.push(
+    '',
+    `${counts.pass} passed, ${counts.fail + counts.error} failed, ${counts.skipped} skipped — ${run.results.length} runs in ${run.wallMs} ms`,
+  );
   return lines.join('\n');
 }
 
@@ -285,7 +295,8 @@ function compare(files: string[]): void {
   const runs = files.map((file) => {
     try {
       const data = JSON.parse(readFileSync(file, 'utf8'));
-      if (!data || !Array.isArray(data.results) || typeof data.environment !== 'object') throw new Error('not a sockctl --json result');
+      if (!data || !Array.isArray(data.results) || typeof data.environment !== 'object')
+        throw new Error('not a sockctl --json result');
       return data;
     } catch (error) {
       return usage(`${file}: ${(error as Error).message}`);
@@ -331,9 +342,19 @@ async function main(): Promise<void> {
     return;
   }
   const families: RawFamily[] =
-    values.family === 'both' ? [4, 6] : values.family === '4' ? [4] : values.family === '6' ? [6] : usage(`--family must be 4, 6 or both`);
+    values.family === 'both'
+      ? [4, 6]
+      : values.family === '4'
+        ? [4]
+        : values.family === '6'
+          ? [6]
+          : usage(`--family must be 4, 6 or both`);
   // `--only a b` and `--only a --only b` both work.
-  const only = values.only ? [...values.only, ...positionals] : positionals.length ? usage(`unexpected argument ${positionals[0]}`) : undefined;
+  const only = values.only
+    ? [...values.only, ...positionals]
+    : positionals.length
+      ? usage(`unexpected argument ${positionals[0]}`)
+      : undefined;
   try {
     selectCases(only);
   } catch (error) {

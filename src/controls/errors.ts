@@ -15,9 +15,7 @@ export interface SocketSystemError extends Error {
   option?: string;
 }
 
-const namesByErrno = new Map<number, string>(
-  Object.entries(constants.errno).map(([name, value]) => [value, name]),
-);
+const namesByErrno = new Map<number, string>(Object.entries(constants.errno).map(([name, value]) => [value, name]));
 
 /**
  * The name of a negative errno as Node spells it (`-104` → 'ECONNRESET'). libuv's table, which

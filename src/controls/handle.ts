@@ -88,9 +88,7 @@ function socketFd(target: Socket): number {
   if (typeof fd !== 'number' || fd < 0) {
     throw codedError(
       'ERR_SOCKET_NOT_CONNECTED',
-      handle
-        ? 'Socket has no file descriptor (not connected yet, or not backed by a kernel socket)'
-        : 'Socket is not connected',
+      handle ? 'Socket has no file descriptor (not connected yet, or not backed by a kernel socket)' : 'Socket is not connected',
     );
   }
   return fd;

@@ -51,14 +51,20 @@ export function socketBaseline(options: { closing?: boolean } = {}): SocketBasel
 
 function isBaseline(value: unknown): value is SocketBaseline {
   const b = value as SocketBaseline;
-  return typeof b === 'object' && b !== null && b.inodes instanceof Set && typeof b.takenAt === 'number' &&
-    (b.closing === undefined || b.closing instanceof Set);
+  return (
+    typeof b === 'object' &&
+    b !== null &&
+    b.inodes instanceof Set &&
+    typeof b.takenAt === 'number' &&
+    (b.closing === undefined || b.closing instanceof Set)
+  );
 }
 
 /** Checks a leak check's options (a baseline given must be one {@link socketBaseline} made). */
 export function leakOptions(value: unknown, fallback: () => SocketBaseline): { since: SocketBaseline; closing: boolean } {
   const o = validateObject(value as LeakOptions | undefined, 'options');
-  if (o.since !== undefined && !isBaseline(o.since)) throw invalidArgType('options.since', 'a SocketBaseline from socketBaseline()', o.since);
+  if (o.since !== undefined && !isBaseline(o.since))
+    throw invalidArgType('options.since', 'a SocketBaseline from socketBaseline()', o.since);
   return { since: o.since ?? fallback(), closing: validateBoolean(o.closing, 'options.closing', false) };
 }
 

@@ -137,7 +137,13 @@ export interface NativeSockets {
    * tcp_info. Without ports: this process's sockets, attributed. With ports (kernel bytecode):
    * every socket on them, attribution left to {@link attribute}.
    */
-  snapshot(family: 0 | 4 | 6, states: number, localPorts?: readonly number[] | null, remotePorts?: readonly number[] | null, ports?: readonly number[] | null): NativeRecords;
+  snapshot(
+    family: 0 | 4 | 6,
+    states: number,
+    localPorts?: readonly number[] | null,
+    remotePorts?: readonly number[] | null,
+    ports?: readonly number[] | null,
+  ): NativeRecords;
   /** Fills in each record's attribution byte; returns the number of records. */
   attribute(records: ArrayBufferView): number;
   /** Inodes of the sockets this process's fds hold, sorted (fstat only, no netlink). */
@@ -181,7 +187,12 @@ export interface NativeCapture {
   stats(fd: number): [number, number];
   /** Opens and closes a packet socket: [errno (0 = allowed), failing step]. */
   probe(): [number, string];
-  readonly constants: { readonly FRAME_HEADER: number; readonly SNAP_LENGTH: number; readonly MAX_PORTS: number; readonly FRAMES: number };
+  readonly constants: {
+    readonly FRAME_HEADER: number;
+    readonly SNAP_LENGTH: number;
+    readonly MAX_PORTS: number;
+    readonly FRAMES: number;
+  };
 }
 
 /**
@@ -190,7 +201,15 @@ export interface NativeCapture {
  */
 export interface NativeForge {
   /** [errno (0 = sent), failing step]; refuses non-loopback ends with ERR_INVALID_ARG_VALUE. */
-  send(fd: number, fromFd: number, flags: number, seq: number, ack: number, window: number, payload: ArrayBufferView): [number, string];
+  send(
+    fd: number,
+    fromFd: number,
+    flags: number,
+    seq: number,
+    ack: number,
+    window: number,
+    payload: ArrayBufferView,
+  ): [number, string];
   /** Opens and closes the raw socket: [errno (0 = allowed), failing step]. */
   probe(): [number, string];
   readonly constants: { readonly MAX_PAYLOAD: number };

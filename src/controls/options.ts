@@ -7,7 +7,15 @@
 import { Server, type Socket } from 'node:net';
 import { destroyThroughOwner, fdOf, type OwnedSocket, type SocketLike } from './handle.js';
 import { systemError, type SocketSystemError } from './errors.js';
-import { INT32_MAX, INT32_MIN, invalidArgType, outOfRange, validateBoolean, validateInteger, validateObject } from './validate.js';
+import {
+  INT32_MAX,
+  INT32_MIN,
+  invalidArgType,
+  outOfRange,
+  validateBoolean,
+  validateInteger,
+  validateObject,
+} from './validate.js';
 import { native } from './native.js';
 
 /** The kernel's limits (include/net/tcp.h): MAX_TCP_KEEPIDLE/INTVL 32767 s, MAX_TCP_KEEPCNT 127. */
@@ -107,8 +115,7 @@ export function setKeepAlive(socket: SocketLike, options: KeepAliveOptions = {})
   const enable = validateBoolean(checked.enable, 'options.enable', true);
   const idle = keepAliveSeconds(checked.idle, 'options.idle');
   const interval = keepAliveSeconds(checked.interval, 'options.interval');
-  const count =
-    checked.count === undefined ? -1 : validateInteger(checked.count, 'options.count', 1, MAX_KEEPALIVE_COUNT);
+  const count = checked.count === undefined ? -1 : validateInteger(checked.count, 'options.count', 1, MAX_KEEPALIVE_COUNT);
   native.options.setKeepAlive(fdOf(socket), enable ? 1 : 0, idle, interval, count);
 }
 
@@ -129,12 +136,7 @@ export function getKeepAlive(socket: SocketLike): KeepAliveState {
  */
 export function setUserTimeout(socket: SocketLike, ms: number): void {
   const fd = fdOf(socket);
-  native.options.setOption(
-    fd,
-    constants.IPPROTO_TCP,
-    constants.TCP_USER_TIMEOUT,
-    validateInteger(ms, 'ms', 0, INT32_MAX),
-  );
+  native.options.setOption(fd, constants.IPPROTO_TCP, constants.TCP_USER_TIMEOUT, validateInteger(ms, 'ms', 0, INT32_MAX));
 }
 
 /** Reads `TCP_USER_TIMEOUT` in ms (0 = system default). See tcp(7). */
@@ -182,11 +184,7 @@ export function queues(socket: SocketLike): SocketQueues {
  */
 export function getOption(socket: SocketLike, level: number, name: number): number {
   const fd = fdOf(socket);
-  return native.options.getOption(
-    fd,
-    validateInteger(level, 'level', 0, INT32_MAX),
-    validateInteger(name, 'name', 0, INT32_MAX),
-  );
+  return native.options.getOption(fd, validateInteger(level, 'level', 0, INT32_MAX), validateInteger(name, 'name', 0, INT32_MAX));
 }
 
 /** setsockopt(2) for an integer option. Kernel failures throw a Node-shaped error (e.g. EINVAL). */

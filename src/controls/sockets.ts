@@ -112,7 +112,7 @@ export function formatIPv6(view: DataView, at: number): string {
   for (let i = 0; i < 8; i++) groups.push(view.getUint16(at + 2 * i, false));
   let bestStart = -1;
   let bestLength = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -359,7 +359,11 @@ function planFor(sockets: readonly SocketLike[], count: number): BatchPlan {
   let plan = batchPlans.get(sockets);
   if (plan === undefined || plan.fds.length < count) {
     const size = 2 ** Math.ceil(Math.log2(Math.max(count, 1)));
-    const grown: BatchPlan = { members: new Array(size).fill(undefined), handles: new Array(size).fill(null), fds: new Int32Array(size) };
+    const grown: BatchPlan = {
+      members: new Array(size).fill(undefined),
+      handles: new Array(size).fill(null),
+      fds: new Int32Array(size),
+    };
     if (plan !== undefined) {
       grown.members.splice(0, plan.members.length, ...plan.members);
       grown.handles.splice(0, plan.handles.length, ...plan.handles);

@@ -26,10 +26,7 @@ function describe(value: unknown): string {
 
 /** TypeError with code `ERR_INVALID_ARG_TYPE`, worded like Node's. */
 export function invalidArgType(name: string, expected: string, actual: unknown): Coded<TypeError> {
-  return coded(
-    new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`),
-    'ERR_INVALID_ARG_TYPE',
-  );
+  return coded(new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`), 'ERR_INVALID_ARG_TYPE');
 }
 
 /** TypeError with code `ERR_INVALID_ARG_VALUE`: the right type, an unusable value. */

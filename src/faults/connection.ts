@@ -12,7 +12,14 @@ import type { RawFail, RawSocket } from '../raw/raw-socket.js';
 import { ConnectionToxics } from './connection-toxics.js';
 import { Sleeper } from './sleeper.js';
 import { httpResponse, HttpFramingError, MALFORMED_CHUNK_RESPONSE, randomData, RequestFramer } from './http.js';
-import { newRecord, type ConnectionEnd, type ConnectionRecord, type HttpFault, type NormalizedStep, type PlayedStep } from './steps.js';
+import {
+  newRecord,
+  type ConnectionEnd,
+  type ConnectionRecord,
+  type HttpFault,
+  type NormalizedStep,
+  type PlayedStep,
+} from './steps.js';
 import { pushEvent, round, unitRandom, type ActiveToxic, type Plan, type ToxicSet } from './toxics.js';
 
 /** Largest single read: a `read:N` step of any N holds at most this much at once. */
@@ -411,7 +418,9 @@ export class Connection {
       }
       case 'random-data-then-close': {
         const seed = this.#options.toxics?.seed ?? 0;
-        const data = randomData(RANDOM_BYTES, (i) => unitRandom(seed, this.record.index + 1, 'random-data', this.record.requests.length, i));
+        const data = randomData(RANDOM_BYTES, (i) =>
+          unitRandom(seed, this.record.index + 1, 'random-data', this.record.requests.length, i),
+        );
         const sent = await this.#sendAll(data);
         return outcome(sent.end ? sent : { ...sent, end: 'close' });
       }

@@ -127,14 +127,17 @@ export class RequestFramer {
       return data.byteLength;
     }
     const used = lineEnd + CRLF.byteLength - Math.min(1, before);
-    const line = Buffer.concat([this.#buffer, data.subarray(0, used)]).subarray(0, -CRLF.byteLength).toString('latin1');
+    const line = Buffer.concat([this.#buffer, data.subarray(0, used)])
+      .subarray(0, -CRLF.byteLength)
+      .toString('latin1');
     this.#buffer = Buffer.alloc(0);
     if (this.#state === 'data-crlf') {
       if (line !== '') throw new HttpFramingError('EBADMSG', 'chunk data not followed by CRLF');
       this.#state = 'size';
     } else if (this.#state === 'size') {
       const sizeText = line.split(';')[0].trim();
-      if (!/^[0-9a-fA-F]{1,12}$/.test(sizeText)) throw new HttpFramingError('EBADMSG', `bad chunk size: ${JSON.stringify(sizeText.slice(0, 20))}`);
+      if (!/^[0-9a-fA-F]{1,12}$/.test(sizeText))
+        throw new HttpFramingError('EBADMSG', `bad chunk size: ${JSON.stringify(sizeText.slice(0, 20))}`);
       this.#remaining = parseInt(sizeText, 16);
       this.#state = this.#remaining === 0 ? 'trailers' : 'data';
     } else if (line === '') {

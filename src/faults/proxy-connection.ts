@@ -120,7 +120,13 @@ class Pump {
   #cut = false;
   #generation = 0;
 
-  constructor(from: net.Socket, to: net.Socket, stream: ToxicStream, connection: ProxyConnection, rule: DirectionRule | undefined) {
+  constructor(
+    from: net.Socket,
+    to: net.Socket,
+    stream: ToxicStream,
+    connection: ProxyConnection,
+    rule: DirectionRule | undefined,
+  ) {
     this.#from = from;
     this.#to = to;
     this.#stream = stream;
@@ -145,7 +151,12 @@ class Pump {
       return;
     }
     // Nothing queued, no rule and no data toxic: straight through, as pipe() would.
-    if (!this.#running && this.#queue.length === 0 && this.#rule === undefined && !this.#connection.shaper(this.#stream).active()) {
+    if (
+      !this.#running &&
+      this.#queue.length === 0 &&
+      this.#rule === undefined &&
+      !this.#connection.shaper(this.#stream).active()
+    ) {
       this.#write(chunk);
       this.#pressure();
       return;
@@ -262,7 +273,10 @@ class Pump {
     if (slow.toxic && slow.delay > 0) {
       const start = performance.now();
       await this.#sleep(slow.delay);
-      this.#connection.toxics.event(slow.toxic, 'slow-close', { plannedMs: slow.delay, delayMs: round(performance.now() - start) });
+      this.#connection.toxics.event(slow.toxic, 'slow-close', {
+        plannedMs: slow.delay,
+        delayMs: round(performance.now() - start),
+      });
     }
     if (!this.#to.destroyed) this.#to.end();
   }

@@ -92,7 +92,11 @@ export class FixtureRules {
   error(error: unknown, syscall: string): void {
     if (this.errors.length >= MAX_ERRORS) return;
     const e = error as { code?: unknown; syscall?: unknown };
-    this.errors.push({ at: this.now(), code: String(e.code ?? error), syscall: typeof e.syscall === 'string' ? e.syscall : syscall });
+    this.errors.push({
+      at: this.now(),
+      code: String(e.code ?? error),
+      syscall: typeof e.syscall === 'string' ? e.syscall : syscall,
+    });
   }
 
   now(): number {

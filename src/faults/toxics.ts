@@ -101,14 +101,7 @@ export interface PacketLossToxic extends ToxicCommon {
 }
 
 export type Toxic =
-  | LatencyToxic
-  | BandwidthToxic
-  | SlicerToxic
-  | SlowCloseToxic
-  | LimitDataToxic
-  | TimeoutToxic
-  | ResetPeerToxic
-  | PacketLossToxic;
+  LatencyToxic | BandwidthToxic | SlicerToxic | SlowCloseToxic | LimitDataToxic | TimeoutToxic | ResetPeerToxic | PacketLossToxic;
 
 export type ToxicType = Toxic['type'];
 
@@ -163,7 +156,16 @@ export const MAX_TOXIC_EVENTS = 1_000;
 /** Toxics on one fixture at once. */
 export const MAX_TOXICS = 100;
 
-const TYPES: readonly ToxicType[] = ['latency', 'bandwidth', 'slicer', 'slowClose', 'limitData', 'timeout', 'resetPeer', 'packetLoss'];
+const TYPES: readonly ToxicType[] = [
+  'latency',
+  'bandwidth',
+  'slicer',
+  'slowClose',
+  'limitData',
+  'timeout',
+  'resetPeer',
+  'packetLoss',
+];
 const STREAMS: readonly ToxicStream[] = ['upstream', 'downstream'];
 const COMMON = ['type', 'name', 'stream', 'toxicity', 'toxicityPer'];
 const FIELDS: Record<ToxicType, readonly string[]> = {
@@ -249,7 +251,11 @@ export function normalizeToxic(value: unknown, name: string, scope: ToxicScope):
   validateKeys(toxic, name, [...COMMON, ...FIELDS[type]]);
   const streams = scope[type];
   const stream =
-    toxic.stream === undefined ? (streams.length === 1 ? streams[0] : 'downstream') : validateOneOf(toxic.stream, `${name}.stream`, STREAMS);
+    toxic.stream === undefined
+      ? streams.length === 1
+        ? streams[0]
+        : 'downstream'
+      : validateOneOf(toxic.stream, `${name}.stream`, STREAMS);
   if (!streams.includes(stream)) {
     throw invalidArgValue(`${name}.stream`, `'${streams.join("' or '")}' (where this fixture can apply ${type})`, stream);
   }
@@ -347,7 +353,8 @@ export class ToxicSet {
     const before = this.#named(name);
     const patch = validateObject(changes as object, 'changes') as Record<string, unknown>;
     for (const key of ['type', 'name']) {
-      if (key in patch && patch[key] !== before[key as keyof ActiveToxic]) throw invalidArgValue(`changes.${key}`, 'unchanged', patch[key]);
+      if (key in patch && patch[key] !== before[key as keyof ActiveToxic])
+        throw invalidArgValue(`changes.${key}`, 'unchanged', patch[key]);
     }
     const after = normalizeToxic({ ...before, ...patch }, 'changes', this.#scope);
     this.#toxics.set(before.name, after);
@@ -365,7 +372,8 @@ export class ToxicSet {
   #named(name: unknown): ActiveToxic {
     if (typeof name !== 'string') throw invalidArgType('name', 'of type string', name);
     const toxic = this.#toxics.get(name);
-    if (toxic === undefined) throw invalidArgValue('name', `the name of a toxic (${[...this.#toxics.keys()].join(', ') || 'none'})`, name);
+    if (toxic === undefined)
+      throw invalidArgValue('name', `the name of a toxic (${[...this.#toxics.keys()].join(', ') || 'none'})`, name);
     return toxic;
   }
 }
@@ -451,13 +459,25 @@ export class StreamShaper {
     let cut: Plan['cut'];
     for (const toxic of this.#set.list()) {
       if (toxic.stream !== this.#stream || !DATA_TOXICS.has(toxic.type) || !this.#applies(toxic)) continue;
-      if (toxic.toxicityPer === 'chunk' && unitRandom(this.#seed, this.#connection, toxic.name, chunk) >= toxic.toxicity) continue;
+      if (toxic.toxicityPer === 'chunk' && unitRandom(this.#seed, this.#connection, toxic.name, chunk) >= toxic.toxicity)
+        continue;
       const state = this.#stateOf(toxic);
       const before = pieces[pieces.length - 1]?.at ?? arrival;
-      const event: ToxicEvent = { toxic: toxic.name, type: toxic.type, stream: this.#stream, action: 'delay', at: 0, offset, bytes: data.byteLength };
+      const event: ToxicEvent = {
+        toxic: toxic.name,
+        type: toxic.type,
+        stream: this.#stream,
+        action: 'delay',
+        at: 0,
+        offset,
+        bytes: data.byteLength,
+      };
       switch (toxic.type) {
         case 'latency': {
-          const jitter = toxic.jitter === 0 ? 0 : (2 * unitRandom(this.#seed, this.#connection, toxic.name, 'jitter', chunk) - 1) * (toxic.jitter ?? 0);
+          const jitter =
+            toxic.jitter === 0
+              ? 0
+              : (2 * unitRandom(this.#seed, this.#connection, toxic.name, 'jitter', chunk) - 1) * (toxic.jitter ?? 0);
           const delay = Math.max(0, toxic.latency + jitter);
           // Relative to arrival, so a stream keeps its throughput; never ahead of the last piece.
           pieces = pieces.map((p) => ({ data: p.data, at: (state.next = Math.max(p.at + delay, state.next)) }));
@@ -519,7 +539,8 @@ export class StreamShaper {
     const variation = toxic.sizeVariation ?? 0;
     const delay = toxic.delay ?? 0;
     for (let at = 0, i = 0; at < piece.data.byteLength; i++) {
-      const jitter = variation === 0 ? 0 : Math.round((2 * unitRandom(this.#seed, this.#connection, toxic.name, chunk, i) - 1) * variation);
+      const jitter =
+        variation === 0 ? 0 : Math.round((2 * unitRandom(this.#seed, this.#connection, toxic.name, chunk, i) - 1) * variation);
       const size = Math.max(1, toxic.averageSize + jitter);
       const when = Math.max(piece.at, state.next);
       state.next = when + delay;

@@ -189,7 +189,8 @@ export class Capture {
     if (list.length < 1 || list.length > max) throw invalidArgValue('sockets', `1 to ${max} sockets`, sockets);
     const fds = list.map((socket, i) => fdOf(socket, `sockets[${i}]`));
     const o = validateObject(options, 'options');
-    const maxSegments = o.maxSegments === undefined ? DEFAULT_MAX_SEGMENTS : validateInteger(o.maxSegments, 'options.maxSegments', 1, 1_000_000);
+    const maxSegments =
+      o.maxSegments === undefined ? DEFAULT_MAX_SEGMENTS : validateInteger(o.maxSegments, 'options.maxSegments', 1, 1_000_000);
     const maxMs = validateMs(o.maxMs, 'options.maxMs', DEFAULT_MAX_MS);
     tap ??= new Tap();
     return new Capture(kToken, tap, fds, maxSegments, maxMs);
@@ -308,7 +309,11 @@ export class Capture {
 
   #tagForged(segment: CapturedSegment): CapturedSegment {
     const i = this.#forged.findIndex(
-      (k) => k.sourcePort === segment.source.port && k.destinationPort === segment.destination.port && k.seq === segment.seq && k.flagBits === segment.flagBits,
+      (k) =>
+        k.sourcePort === segment.source.port &&
+        k.destinationPort === segment.destination.port &&
+        k.seq === segment.seq &&
+        k.flagBits === segment.flagBits,
     );
     if (i >= 0) {
       segment.forged = true;

@@ -27,7 +27,8 @@ export interface ForgedSegment {
 }
 
 /** Why opening a raw socket can fail EPERM, and what to do about it. */
-export const FORGE_EPERM = 'forging segments (a raw IP socket) needs CAP_NET_RAW in the network namespace. ' + HOW_TO_GET_CAP_NET_RAW;
+export const FORGE_EPERM =
+  'forging segments (a raw IP socket) needs CAP_NET_RAW in the network namespace. ' + HOW_TO_GET_CAP_NET_RAW;
 
 const UINT32_MAX = 2 ** 32 - 1;
 

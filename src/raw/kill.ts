@@ -11,8 +11,7 @@ import { native } from '../controls/native.js';
 const KILL_EPERM = "SOCK_DESTROY needs CAP_NET_ADMIN over the socket's network namespace. " + HOW_TO_GET_CAP_NET_ADMIN;
 
 const KILL_EOPNOTSUPP =
-  'this kernel cannot destroy sockets: it was built without CONFIG_INET_DIAG_DESTROY ' +
-  '(SOCK_DESTROY answers EOPNOTSUPP).';
+  'this kernel cannot destroy sockets: it was built without CONFIG_INET_DIAG_DESTROY ' + '(SOCK_DESTROY answers EOPNOTSUPP).';
 
 // Measured on Debian's 6.1 kernel booted without its modules: inet_diag and tcp_diag are
 // modules there, and without them every SOCK_DESTROY answers ENOENT, even for root.
@@ -21,8 +20,7 @@ const KILL_NO_HANDLER =
   'loaded and could not be loaded on demand (as root: `modprobe tcp_diag`).';
 
 const KILL_ENOENT =
-  'no socket with this 4-tuple and cookie in this network namespace, or ' + KILL_NO_HANDLER +
-  ' canKill() tells which.';
+  'no socket with this 4-tuple and cookie in this network namespace, or ' + KILL_NO_HANDLER + ' canKill() tells which.';
 
 function explain(error: unknown): unknown {
   const e = error as Error & { code?: unknown; syscall?: unknown };

@@ -17,8 +17,10 @@ function bringLoopbackUp(): string | null {
   } catch (nativeError) {
     const ip = spawnSync('ip', ['link', 'set', 'lo', 'up'], { stdio: 'ignore', timeout: 10_000 });
     if (!ip.error && ip.status === 0) return null;
-    return `sockctl-netns: cannot bring lo up: ${(nativeError as Error).message}; ` +
-      `ip link set lo up: ${ip.error ? ip.error.message : `exit ${ip.status}`}`;
+    return (
+      `sockctl-netns: cannot bring lo up: ${(nativeError as Error).message}; ` +
+      `ip link set lo up: ${ip.error ? ip.error.message : `exit ${ip.status}`}`
+    );
   }
 }
 

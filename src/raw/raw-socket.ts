@@ -487,7 +487,7 @@ export class RawSocket implements OwnedSocket {
     events: number,
     { timeout, wait }: { timeout: number; wait: boolean },
     syscallFn: () => number,
-  ): Promise<({ ok: true; value: number }) | RawFail> {
+  ): Promise<{ ok: true; value: number } | RawFail> {
     const deadline = performance.now() + timeout;
     for (;;) {
       const result = this.#call(syscall, detail, syscallFn);

@@ -47,7 +47,16 @@ export interface CapturedSegment {
 }
 
 /** TCP flag bits (the header's 14th byte), in tcpdump's order of letters. */
-export const TCP_FLAGS = Object.freeze({ FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 });
+export const TCP_FLAGS = Object.freeze({
+  FIN: 0x01,
+  SYN: 0x02,
+  RST: 0x04,
+  PSH: 0x08,
+  ACK: 0x10,
+  URG: 0x20,
+  ECE: 0x40,
+  CWR: 0x80,
+});
 
 /** tcpdump's letter for each flag, in the order it prints them ('S.' is SYN+ACK). */
 const FLAG_LETTERS: ReadonlyArray<readonly [number, string]> = [
@@ -121,7 +130,7 @@ function ipv6(view: DataView, at: number): string {
   // Compress the longest run of zero groups, as inet_ntop does ('::1').
   let best = -1;
   let bestLength = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && groups[j] === '0') j++;
     if (j - i > bestLength) {

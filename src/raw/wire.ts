@@ -39,9 +39,11 @@ function checkSegment(segment: unknown, i: number): void {
   const s = validateObject(segment as CapturedSegment, name);
   for (const end of ['source', 'destination'] as const) {
     const e = validateObject(s[end], `${name}.${end}`);
-    if (typeof e.address !== 'string' || typeof e.port !== 'number') throw invalidArgType(`${name}.${end}`, '{ address: string, port: number }', e);
+    if (typeof e.address !== 'string' || typeof e.port !== 'number')
+      throw invalidArgType(`${name}.${end}`, '{ address: string, port: number }', e);
   }
-  for (const field of NUMBERS) if (typeof s[field] !== 'number') throw invalidArgType(`${name}.${field}`, 'of type number', s[field]);
+  for (const field of NUMBERS)
+    if (typeof s[field] !== 'number') throw invalidArgType(`${name}.${field}`, 'of type number', s[field]);
   if (typeof s.flags !== 'string') throw invalidArgType(`${name}.flags`, 'of type string', s.flags);
   validateObject(s.options, `${name}.options`);
 }

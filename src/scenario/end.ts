@@ -60,7 +60,12 @@ export class End {
     if (from !== undefined) validateOneOf(from, 'segment.from', ['client', 'server', 'listener'] as const);
     forgedHeader(header as ForgedSegment, 'segment');
     const detail = `${header.flags}${from ? ` from ${from}` : ''}`;
-    return this.#step('forge', detail, forging.forgeTo(this.name, from, () => header as ForgedSegment), true);
+    return this.#step(
+      'forge',
+      detail,
+      forging.forgeTo(this.name, from, () => header as ForgedSegment),
+      true,
+    );
   }
 
   /** connect(2) to the scenario's listener (or its closed port); waits up to `timeout` ms. */

@@ -50,7 +50,9 @@ function arrow(segment: SegmentShape, span: number, options: LadderOptions): str
 }
 
 function checks(list: readonly WireCheck[] | undefined): string[] {
-  return (list ?? []).map((c) => `${' '.repeat(MARGIN)}  ${c.ok ? '✓' : '✗'} wire: ${c.expects}${c.ok ? '' : ` — saw ${c.seen}`}`);
+  return (list ?? []).map(
+    (c) => `${' '.repeat(MARGIN)}  ${c.ok ? '✓' : '✗'} wire: ${c.expects}${c.ok ? '' : ` — saw ${c.seen}`}`,
+  );
 }
 
 function stepLine(step: LadderSource['steps'][number]): string {
@@ -68,7 +70,8 @@ export function renderLadder(source: LadderSource, options: LadderOptions = {}):
   if (!Array.isArray(checked.steps)) throw invalidArgType('source.steps', 'an Array of step records', checked.steps);
   checked.steps.forEach((step, i) => {
     validateObject(step, `source.steps[${i}]`);
-    if (step.segments !== undefined && !Array.isArray(step.segments)) throw invalidArgType(`source.steps[${i}].segments`, 'an Array', step.segments);
+    if (step.segments !== undefined && !Array.isArray(step.segments))
+      throw invalidArgType(`source.steps[${i}].segments`, 'an Array', step.segments);
   });
   const o = validateObject(options, 'options');
   const span = o.span === undefined ? 44 : validateInteger(o.span, 'options.span', 20, 400);
@@ -124,7 +127,9 @@ export function saveLadders(run: CatalogRun): SavedLadders {
           ...(s.segments ? { segments: s.segments.map(steady) } : {}),
           ...(s.wire ? { wire: s.wire.map(({ expects, ok }) => ({ expects, ok, seen: '' })) } : {}),
         })),
-        ...(r.raw.wire ? { wire: { setup: r.raw.wire.setup.map(steady), ...(r.raw.wire.skipped ? { skipped: r.raw.wire.skipped } : {}) } } : {}),
+        ...(r.raw.wire
+          ? { wire: { setup: r.raw.wire.setup.map(steady), ...(r.raw.wire.skipped ? { skipped: r.raw.wire.skipped } : {}) } }
+          : {}),
       })),
   };
 }
@@ -164,7 +169,10 @@ export function renderLaddersPage(
       continue;
     }
     if (c.describe === undefined) {
-      out.push("Written by hand over node:http rather than as a scenario: its steps are shown, its segments are not captured.", '');
+      out.push(
+        'Written by hand over node:http rather than as a scenario: its steps are shown, its segments are not captured.',
+        '',
+      );
     }
     out.push('```', renderLadder(run), '```', '');
   }

@@ -119,7 +119,11 @@ export async function nodeClientRawServer(family: RawFamily, options: { allowHal
 }
 
 /** Runs `body` and returns the recorder's view; always cleans up. */
-export async function nodeView(family: RawFamily, body: (pair: NodePair) => Promise<void>, options: { allowHalfOpen?: boolean } = {}): Promise<NodeView> {
+export async function nodeView(
+  family: RawFamily,
+  body: (pair: NodePair) => Promise<void>,
+  options: { allowHalfOpen?: boolean } = {},
+): Promise<NodeView> {
   const started = performance.now();
   const pair = await nodeClientRawServer(family, options);
   try {

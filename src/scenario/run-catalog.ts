@@ -141,7 +141,13 @@ export async function describeEnvironment(families: RawFamily[]): Promise<Enviro
     capabilities: effectiveCapabilities(),
     tcpInfoLength: await tcpInfoLength(),
     snapshotTcpInfoLength: await snapshotTcpInfoLength(),
-    probes: { blackhole: BLACKHOLE.probe(), kill: KILL.probe(), capture: CAPTURE.probe(), forge: FORGE.probe(), snapshot: SNAPSHOT.probe() },
+    probes: {
+      blackhole: BLACKHOLE.probe(),
+      kill: KILL.probe(),
+      capture: CAPTURE.probe(),
+      forge: FORGE.probe(),
+      snapshot: SNAPSHOT.probe(),
+    },
     families,
   };
 }
@@ -151,18 +157,16 @@ async function runOne(c: CatalogCase, family: RawFamily, wire: boolean, othersDo
   // case's Node view waits until the other cases are done.
   const nodeView = c.node && c.isolated ? (f: RawFamily) => othersDone.then(() => c.node!(f)) : c.node;
   const [raw, node] = await Promise.all([
-    c.run(family, { wire }).catch(
-      (error: Error): ScenarioResult => ({
-        name: c.name,
-        family,
-        verdict: 'error',
-        reason: error.message,
-        steps: [],
-        expected: [],
-        actual: [],
-        durationMs: 0,
-      }),
-    ),
+    c.run(family, { wire }).catch((error: Error): ScenarioResult => ({
+      name: c.name,
+      family,
+      verdict: 'error',
+      reason: error.message,
+      steps: [],
+      expected: [],
+      actual: [],
+      durationMs: 0,
+    })),
     nodeView?.(family).catch((error: Error): NodeView => ({ events: [`(node view failed: ${error.message})`], durationMs: 0 })),
   ]);
   return {

@@ -7,7 +7,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { tcpInfo, type TcpState } from '../controls/tcp-info.js';
-import { invalidArgType, validateBoolean, validateFamily, validateFunction, validateObject, validateOneOf } from '../controls/validate.js';
+import {
+  invalidArgType,
+  validateBoolean,
+  validateFamily,
+  validateFunction,
+  validateObject,
+  validateOneOf,
+} from '../controls/validate.js';
 import { Capture, canCapture } from '../raw/capture.js';
 import { canForge } from '../raw/forge.js';
 import { RawSocket } from '../raw/raw-socket.js';
@@ -15,7 +22,17 @@ import { wireSegments } from '../raw/wire.js';
 import { End } from './end.js';
 import { DEFAULT_WAIT_MS, type Step } from './step.js';
 import { skippedResult, StepLog } from './step-log.js';
-import type { Context, EndName, Outcome, RunOptions, ScenarioOptions, ScenarioResult, Setup, StepRecord, WireRecord } from './types.js';
+import type {
+  Context,
+  EndName,
+  Outcome,
+  RunOptions,
+  ScenarioOptions,
+  ScenarioResult,
+  Setup,
+  StepRecord,
+  WireRecord,
+} from './types.js';
 import { checkExpectation, describeExpectation, placeSegments } from './wire.js';
 
 export { End } from './end.js';
@@ -91,7 +108,8 @@ export class Scenario {
     let wireSkipped: string | undefined;
     if (forges) {
       // A forged segment needs the capture for its sequence number: no capture, no case.
-      if (!capturing) return skippedResult(this.name, family, 'capture', 'forge steps take their numbers from it (wire: false given)');
+      if (!capturing)
+        return skippedResult(this.name, family, 'capture', 'forge steps take their numbers from it (wire: false given)');
       for (const requirement of [CAPTURE, FORGE]) {
         const probe = requirement.probe();
         if (!probe.ok) return skippedResult(this.name, family, requirement.name, probe.reason ?? 'unavailable');
@@ -141,7 +159,14 @@ export const FORGE = { name: 'forge (CAP_NET_RAW)', probe: canForge };
  * The scenario's segments, relative and named ('server' for the listener's port, 'client' for
  * the other end), placed under the steps; each step's wire expectations checked on them.
  */
-async function readWire(ctx: Context, capture: Capture, started: number, starts: number[], steps: Step[], records: StepRecord[]): Promise<WireRecord> {
+async function readWire(
+  ctx: Context,
+  capture: Capture,
+  started: number,
+  starts: number[],
+  steps: Step[],
+  records: StepRecord[],
+): Promise<WireRecord> {
   try {
     await capture.settle();
     const segments = wireSegments(capture.segments, (end) => (end.port === ctx.port ? 'server' : 'client'), started);

@@ -2,7 +2,14 @@
  * A scenario's view of the wire: its segments placed under the steps that set them off, and the
  * steps' wire expectations checked against them.
  */
-import { invalidArgType, invalidArgValue, validateBoolean, validateInteger, validateObject, validateOneOf } from '../controls/validate.js';
+import {
+  invalidArgType,
+  invalidArgValue,
+  validateBoolean,
+  validateInteger,
+  validateObject,
+  validateOneOf,
+} from '../controls/validate.js';
 import { flagBitsOf } from '../raw/segment.js';
 import { hasFlags, type WireSegment } from '../raw/wire.js';
 import type { WireCheck, WireExpectation } from './types.js';
@@ -30,7 +37,8 @@ export function validateWireExpectation(expectation: WireExpectation, name: stri
   const out: WireExpectation = { from, flags: e.flags };
   if (e.exact !== undefined) out.exact = validateBoolean(e.exact, `${name}.exact`, false);
   if (e.count !== undefined) {
-    out.count = typeof e.count === 'number' ? validateInteger(e.count, `${name}.count`, 0, MAX_COUNT) : range(e.count, `${name}.count`);
+    out.count =
+      typeof e.count === 'number' ? validateInteger(e.count, `${name}.count`, 0, MAX_COUNT) : range(e.count, `${name}.count`);
   }
   if (e.data !== undefined) out.data = validateBoolean(e.data, `${name}.data`, false);
   if (e.spacingMs !== undefined) out.spacingMs = range(e.spacingMs, `${name}.spacingMs`);
@@ -61,7 +69,7 @@ export function describeExpectation(e: WireExpectation): string {
 function matches(e: WireExpectation, s: WireSegment): boolean {
   if (s.forged || s.from !== e.from) return false;
   if (e.exact ? s.flags !== e.flags : !hasFlags(s, e.flags)) return false;
-  return e.data === undefined || (s.length > 0) === e.data;
+  return e.data === undefined || s.length > 0 === e.data;
 }
 
 /**
@@ -97,7 +105,10 @@ export function checkExpectation(e: WireExpectation, index: number, perStep: rea
  * step started at or before it. `starts` are the steps' start times on the segments' clock;
  * segments before the first step are the setup's.
  */
-export function placeSegments(segments: readonly WireSegment[], starts: readonly number[]): { setup: WireSegment[]; perStep: WireSegment[][] } {
+export function placeSegments(
+  segments: readonly WireSegment[],
+  starts: readonly number[],
+): { setup: WireSegment[]; perStep: WireSegment[][] } {
   const setup: WireSegment[] = [];
   const perStep: WireSegment[][] = starts.map(() => []);
   for (const s of segments) {

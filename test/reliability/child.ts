@@ -27,7 +27,10 @@ export function runNode(script: string, args: string[] = [], nodeFlags: string[]
 
 /** The last `S {json}` line a reliability script printed. */
 export function summaryOf<T>(result: ChildResult): T {
-  const line = result.stdout.split('\n').reverse().find((l) => l.startsWith('S '));
+  const line = result.stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('S '));
   if (!line) throw new Error(`no summary (exit ${result.status}, signal ${result.signal}):\n${result.stderr.slice(-4000)}`);
   return JSON.parse(line.slice(2)) as T;
 }

@@ -25,9 +25,37 @@ const proxy = (label, target, options) => cases.push([`faultProxy ${label}`, () 
 const base = { onConnection: ['respond:200'] };
 
 // Every top-level option, every wrong type (a value right for the key is skipped).
-const serverKeys = ['host', 'allowNonLoopback', 'port', 'onConnection', 'connections', 'accept', 'stepTimeout', 'holdTimeout', 'maxConnections', 'backlog', 'toxics', 'seed', 'failFirst', 'recordBytes'];
+const serverKeys = [
+  'host',
+  'allowNonLoopback',
+  'port',
+  'onConnection',
+  'connections',
+  'accept',
+  'stepTimeout',
+  'holdTimeout',
+  'maxConnections',
+  'backlog',
+  'toxics',
+  'seed',
+  'failFirst',
+  'recordBytes',
+];
 for (const key of serverKeys) for (const value of WRONG) server(`${key}=${String(value)}`, { ...base, [key]: value });
-const proxyKeys = ['host', 'port', 'allowNonLoopback', 'toxics', 'seed', 'request', 'response', 'idleReset', 'resetConnections', 'backlog', 'maxConnections', 'connectTimeout'];
+const proxyKeys = [
+  'host',
+  'port',
+  'allowNonLoopback',
+  'toxics',
+  'seed',
+  'request',
+  'response',
+  'idleReset',
+  'resetConnections',
+  'backlog',
+  'maxConnections',
+  'connectTimeout',
+];
 for (const key of proxyKeys) for (const value of WRONG) proxy(`${key}=${String(value)}`, up, { [key]: value });
 for (const value of WRONG) proxy(`upstream=${String(value)}`, value, {});
 
@@ -52,7 +80,13 @@ server('toxic toxicity 2', { ...base, toxics: [{ type: 'latency', latency: 1, to
 server('toxic latency NaN', { ...base, toxics: [{ type: 'latency', latency: NaN }] });
 server('toxic stream sideways', { ...base, toxics: [{ type: 'latency', latency: 1, stream: 'sideways' }] });
 server('toxic slicer on upstream', { ...base, toxics: [{ type: 'slicer', averageSize: 10, stream: 'upstream' }] });
-server('toxic names twice', { ...base, toxics: [{ type: 'latency', latency: 1 }, { type: 'latency', latency: 2 }] });
+server('toxic names twice', {
+  ...base,
+  toxics: [
+    { type: 'latency', latency: 1 },
+    { type: 'latency', latency: 2 },
+  ],
+});
 server('toxic per chunk on resetPeer', { ...base, toxics: [{ type: 'resetPeer', toxicityPer: 'chunk' }] });
 server('failFirst with teapot', { ...base, failFirst: { requests: 1, with: 'teapot' } });
 server('failFirst misspelled', { ...base, failFirst: { request: 1, with: 503 } });

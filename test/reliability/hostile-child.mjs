@@ -91,9 +91,18 @@ const throwingGetters = (names) => {
 const proxyAllTrapsThrow = new Proxy(
   {},
   Object.fromEntries(
-    ['get', 'set', 'has', 'ownKeys', 'getPrototypeOf', 'getOwnPropertyDescriptor', 'defineProperty', 'deleteProperty', 'apply', 'construct'].map(
-      (t) => [t, boom],
-    ),
+    [
+      'get',
+      'set',
+      'has',
+      'ownKeys',
+      'getPrototypeOf',
+      'getOwnPropertyDescriptor',
+      'defineProperty',
+      'deleteProperty',
+      'apply',
+      'construct',
+    ].map((t) => [t, boom]),
   ),
 );
 const proxyFunction = new Proxy(() => {}, { apply: boom, construct: boom, get: boom, getPrototypeOf: boom });
@@ -128,23 +137,69 @@ async function buildValues() {
   const devNull = openSync('/dev/null', 'r');
 
   const values = {
-    undefined: undefined, null: null, true: true, zero: 0, minusOne: -1, half: 1.5, NaN: NaN,
-    Infinity: Infinity, minusInfinity: -Infinity, minusZero: -0, int32Overflow: 2 ** 31,
-    int32Underflow: -(2 ** 31) - 1, safeMax: Number.MAX_SAFE_INTEGER, huge: 1e300, maxValue: Number.MAX_VALUE,
-    string: '3', empty: '', symbol: Symbol('s'), bigint: 10n, object: {}, array: [], array2: [1, 2],
-    fn: () => {}, date: new Date(0), regexp: /x/, nullProto: Object.create(null),
+    undefined: undefined,
+    null: null,
+    true: true,
+    zero: 0,
+    minusOne: -1,
+    half: 1.5,
+    NaN: NaN,
+    Infinity: Infinity,
+    minusInfinity: -Infinity,
+    minusZero: -0,
+    int32Overflow: 2 ** 31,
+    int32Underflow: -(2 ** 31) - 1,
+    safeMax: Number.MAX_SAFE_INTEGER,
+    huge: 1e300,
+    maxValue: Number.MAX_VALUE,
+    string: '3',
+    empty: '',
+    symbol: Symbol('s'),
+    bigint: 10n,
+    object: {},
+    array: [],
+    array2: [1, 2],
+    fn: () => {},
+    date: new Date(0),
+    regexp: /x/,
+    nullProto: Object.create(null),
     numberLike: { valueOf: boom, toString: boom, [Symbol.toPrimitive]: boom },
-    throwingGetters: throwingGetters(['fd', '_handle', 'destroyed', 'enable', 'idle', 'interval', 'count', 'buffer', 'byteLength', 'length']),
-    proxy: proxyAllTrapsThrow, proxyFunction,
-    destroyedSocket: destroyed, unconnectedSocket: unconnected, fakeHandleSocket: fakeHandle,
-    hostileHandleSocket: hostileHandle, liveSocketProxy: liveProxy, stoppedServer, udpSocket: udp,
-    emptyBytes: new Uint8Array(0), detachedBytes: detached, evilBytes: new EvilBytes(8),
-    bigBytes: new Uint8Array(1 << 16), float64: new Float64Array(3), dataView: new DataView(new ArrayBuffer(300), 7, 13),
-    sharedBytes: new Uint8Array(new SharedArrayBuffer(280)), buffer: Buffer.alloc(4), arrayBuffer: new ArrayBuffer(280),
+    throwingGetters: throwingGetters([
+      'fd',
+      '_handle',
+      'destroyed',
+      'enable',
+      'idle',
+      'interval',
+      'count',
+      'buffer',
+      'byteLength',
+      'length',
+    ]),
+    proxy: proxyAllTrapsThrow,
+    proxyFunction,
+    destroyedSocket: destroyed,
+    unconnectedSocket: unconnected,
+    fakeHandleSocket: fakeHandle,
+    hostileHandleSocket: hostileHandle,
+    liveSocketProxy: liveProxy,
+    stoppedServer,
+    udpSocket: udp,
+    emptyBytes: new Uint8Array(0),
+    detachedBytes: detached,
+    evilBytes: new EvilBytes(8),
+    bigBytes: new Uint8Array(1 << 16),
+    float64: new Float64Array(3),
+    dataView: new DataView(new ArrayBuffer(300), 7, 13),
+    sharedBytes: new Uint8Array(new SharedArrayBuffer(280)),
+    buffer: Buffer.alloc(4),
+    arrayBuffer: new ArrayBuffer(280),
   };
   // fd numbers: none of these is a live socket libuv owns.
   const fds = {
-    fdMinusOne: -1, fdMax: 2 ** 31 - 1, fdNonSocket: devNull,
+    fdMinusOne: -1,
+    fdMax: 2 ** 31 - 1,
+    fdNonSocket: devNull,
     // Opened and closed just now; used only synchronously, before anything can reuse the number.
     get fdJustClosed() {
       const fd = openSync('/dev/null', 'r');
@@ -154,7 +209,15 @@ async function buildValues() {
   };
   // Node keeps dgram's libuv handle in the socket's internal state (`_handle` is gone in 26).
   const state = Object.getOwnPropertySymbols(udp).find((s) => s.description === 'state symbol');
-  return { values, fds, udpFd: udp[state].handle.fd, cleanup: () => { udp.close(); closeSync(devNull); } };
+  return {
+    values,
+    fds,
+    udpFd: udp[state].handle.fd,
+    cleanup: () => {
+      udp.close();
+      closeSync(devNull);
+    },
+  };
 }
 
 // ---------- calls ----------
@@ -171,8 +234,17 @@ function argVectors(target, g, liveSocket, liveFd, udpFd) {
   for (const [name, value] of Object.entries(g.fds)) v.push([`(${name})`, [value], true]);
   // A valid first argument followed by garbage, one position at a time.
   const firsts = target.label.startsWith('native.')
-    ? OPTION_ONLY.test(target.label.split('.').pop()) ? [['liveFd', liveFd], ['udpFd', udpFd], ['devNull', g.fds.fdNonSocket]] : [['devNull', g.fds.fdNonSocket]]
-    : [['liveSocket', liveSocket], ['udpSocket', g.values.udpSocket]];
+    ? OPTION_ONLY.test(target.label.split('.').pop())
+      ? [
+          ['liveFd', liveFd],
+          ['udpFd', udpFd],
+          ['devNull', g.fds.fdNonSocket],
+        ]
+      : [['devNull', g.fds.fdNonSocket]]
+    : [
+        ['liveSocket', liveSocket],
+        ['udpSocket', g.values.udpSocket],
+      ];
   for (const [fname, first] of firsts) {
     for (const [name, value] of garbage) {
       v.push([`(${fname}, ${name})`, [first, value]]);
@@ -188,7 +260,10 @@ function classify(error) {
   if (error instanceof Error && typeof error.code === 'string') return ['coded', error.code];
   let text;
   try {
-    text = String(error?.stack ?? error).split('\n').slice(0, 2).join(' | ');
+    text = String(error?.stack ?? error)
+      .split('\n')
+      .slice(0, 2)
+      .join(' | ');
   } catch {
     text = '<unprintable>';
   }
@@ -202,13 +277,19 @@ const settling = [];
 let socketPair = await live();
 for (const target of targets) {
   const thisValues = target.method
-    ? [['{}', {}], ['proxy', proxyAllTrapsThrow], ['undefined', undefined]]
-    : [['undefined', undefined], ['{}', {}], ['proxy', proxyAllTrapsThrow]];
+    ? [
+        ['{}', {}],
+        ['proxy', proxyAllTrapsThrow],
+        ['undefined', undefined],
+      ]
+    : [
+        ['undefined', undefined],
+        ['{}', {}],
+        ['proxy', proxyAllTrapsThrow],
+      ];
   for (const [thisName, thisValue] of thisValues) {
     // Foreign `this` once with a few arguments; the full garbage table with the natural `this`.
-    const vectors = thisName === thisValues[0][0]
-      ? argVectors(target, g, LIVE_SOCKET, LIVE_FD, g.udpFd)
-      : [['(1, 2)', [1, 2]]];
+    const vectors = thisName === thisValues[0][0] ? argVectors(target, g, LIVE_SOCKET, LIVE_FD, g.udpFd) : [['(1, 2)', [1, 2]]];
     for (const [argsLabel, args] of vectors) {
       if (Date.now() > DEADLINE) throw new Error('hostile harness: over its time budget');
       if (index >= stopAt) break;
@@ -225,10 +306,12 @@ for (const target of targets) {
         if (result instanceof Promise) {
           const label = `${target.label}${argsLabel} this=${thisName}`;
           settling.push(
-            result.then(
-              () => ['returned', '-'],
-              (error) => classify(error),
-            ).then((late) => ({ label, late })),
+            result
+              .then(
+                () => ['returned', '-'],
+                (error) => classify(error),
+              )
+              .then((late) => ({ label, late })),
           );
         }
       } catch (error) {

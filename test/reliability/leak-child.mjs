@@ -30,7 +30,13 @@ async function checkpoint(done) {
   await settle();
   const m = process.memoryUsage();
   const mb = (bytes) => Math.round((bytes / 2 ** 20) * 100) / 100;
-  return { connections: done, fds: readdirSync('/proc/self/fd').length, heapUsedMB: mb(m.heapUsed), heapTotalMB: mb(m.heapTotal), rssMB: mb(m.rss) };
+  return {
+    connections: done,
+    fds: readdirSync('/proc/self/fd').length,
+    heapUsedMB: mb(m.heapUsed),
+    heapTotalMB: mb(m.heapTotal),
+    rssMB: mb(m.rss),
+  };
 }
 
 const server = await listen();

@@ -61,7 +61,12 @@ const SERVER_TOXICS = [
   { type: 'slowClose', delay: 20, toxicity: 0.3 },
   { type: 'limitData', stream: 'upstream', bytes: 20, then: 'reset', toxicity: 0.2 },
   { type: 'resetPeer', timeout: 60, toxicity: 0.2 },
-  ...(privileged ? [{ type: 'timeout', timeout: 80, toxicity: 0.1 }, { type: 'packetLoss', probability: 0.05, toxicity: 0.3 }] : []),
+  ...(privileged
+    ? [
+        { type: 'timeout', timeout: 80, toxicity: 0.1 },
+        { type: 'packetLoss', probability: 0.05, toxicity: 0.3 },
+      ]
+    : []),
 ];
 const PROXY_TOXICS = [
   ...SERVER_TOXICS.filter((t) => t.type !== 'limitData' && t.type !== 'timeout' && t.type !== 'packetLoss'),
@@ -167,7 +172,8 @@ for (let round = 0; round < rounds; round++) {
   const recorded = { server: server.connections.length, proxy: proxy.connections.length };
   const ends = {};
   for (const r of server.connections) ends[r.end ?? 'open'] = (ends[r.end ?? 'open'] ?? 0) + 1;
-  const toxicEvents = server.connections.reduce((n, r) => n + r.toxics.length, 0) + proxy.connections.reduce((n, r) => n + r.toxics.length, 0);
+  const toxicEvents =
+    server.connections.reduce((n, r) => n + r.toxics.length, 0) + proxy.connections.reduce((n, r) => n + r.toxics.length, 0);
   phase = `round ${round}: proxy.close() with ${proxy.connections.filter((r) => r.closedAt === undefined).length} open`;
   await proxy.close();
   phase = `round ${round}: server.close() with ${server.connections.filter((r) => r.end === undefined).length} open`;

@@ -38,7 +38,11 @@ function ports(target: RawSocket, from: RawSocket | undefined): { source?: numbe
  * `end`, from its peer or from `fromEnd`'s socket; then waits for the capture to settle so the
  * kernel's answer belongs to this step.
  */
-export function forgeTo(end: EndName, fromEnd: EndName | undefined, make: (next: number | undefined) => ForgedSegment | string): Action {
+export function forgeTo(
+  end: EndName,
+  fromEnd: EndName | undefined,
+  make: (next: number | undefined) => ForgedSegment | string,
+): Action {
   return async (ctx): Promise<StepOutput> => {
     const capture = ctx.capture;
     if (!capture) throw new Error('a forge step needs the run to capture (run({ wire: true }))');

@@ -64,7 +64,13 @@ export function fromScenario(
   fields: Omit<CatalogCase, 'name' | 'run' | 'requires'> & { requires?: Requirement[] },
 ): CatalogCase {
   const requires = [...(s.options.requires ?? []), ...(forges(s) ? [CAPTURE, FORGE] : [])];
-  return { name: s.name, requires, ...fields, run: (family, options = {}) => s.run({ ...options, family }), describe: () => s.describe() };
+  return {
+    name: s.name,
+    requires,
+    ...fields,
+    run: (family, options = {}) => s.run({ ...options, family }),
+    describe: () => s.describe(),
+  };
 }
 
 /** The reason the first unmet requirement gives, or undefined when all are met. */

@@ -31,7 +31,9 @@ export const closeWaitLeak = fromScenario(
           await nodeState(node.socket, 'CLOSE_WAIT');
           const named = leakNamed(node.socket.localPort, node.socket.remotePort);
           // Without ports and times, so that runs and Node versions compare.
-          node.events.push(named ? `leak-check ${named.state} (${named.attribution}, ${named.timer ?? 'no timer'})` : 'leak-check none');
+          node.events.push(
+            named ? `leak-check ${named.state} (${named.attribution}, ${named.timer ?? 'no timer'})` : 'leak-check none',
+          );
           node.socket.destroy();
         },
         { allowHalfOpen: true },

@@ -6,7 +6,11 @@ import { scenario } from '../scenario.js';
 import { fromScenario, hostOf } from './case.js';
 
 export const connectRefused = fromScenario(
-  scenario('connect-refused', ({ client }) => [client.connect().expect('ECONNREFUSED').expectWire({ from: 'server', flags: 'R' })], { setup: 'closed-port' }),
+  scenario(
+    'connect-refused',
+    ({ client }) => [client.connect().expect('ECONNREFUSED').expectWire({ from: 'server', flags: 'R' })],
+    { setup: 'closed-port' },
+  ),
   {
     title: 'connect to a port with no listener',
     expectation: 'connect ECONNREFUSED',

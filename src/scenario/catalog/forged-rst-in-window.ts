@@ -5,7 +5,10 @@ export const forgedRstInWindow = fromScenario(
   scenario('forged-rst-in-window', (ends) => [
     // In the window but not exact: the server's kernel answers with a challenge ACK (an ACK of
     // what it really expects) for the true peer to answer with an exact RST if it means it.
-    ends.server.forgeReset('in-window').expect('ok').expectWire({ from: 'server', flags: '.', exact: true, count: 1, scope: 'step' }),
+    ends.server
+      .forgeReset('in-window')
+      .expect('ok')
+      .expectWire({ from: 'server', flags: '.', exact: true, count: 1, scope: 'step' }),
     ...connectionLives(ends),
   ]),
   {

@@ -18,7 +18,7 @@ export const forgedSegmentClosedPort = fromScenario(
   ),
   {
     title: 'a segment for a port with no socket',
-    expectation: 'answered by RST (seq = the segment\'s ack); the RST itself is never answered',
+    expectation: "answered by RST (seq = the segment's ack); the RST itself is never answered",
     errnos: [],
     note: 'RFC 9293 §3.10.7.1: in CLOSED, a segment with ACK gets <SEQ=SEG.ACK><CTL=RST>',
     timersMs: 0,

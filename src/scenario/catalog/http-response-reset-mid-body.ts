@@ -19,7 +19,10 @@ import { bounded, describeError, hostOf, NODE_CLIENT_BOUND_MS, until, type Catal
 const NAME = 'http-response-reset-mid-body';
 
 /** Runs `body` against the server; `reset()` waits (bounded) until the server has sent its next RST. */
-async function withMidBodyResetServer<T>(family: RawFamily, body: (url: string, reset: () => Promise<boolean>) => Promise<T>): Promise<T> {
+async function withMidBodyResetServer<T>(
+  family: RawFamily,
+  body: (url: string, reset: () => Promise<boolean>) => Promise<T>,
+): Promise<T> {
   let resets = 0;
   const server = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-length': '100' });
@@ -58,7 +61,10 @@ async function raw(family: RawFamily): Promise<ScenarioResult> {
   const log = new StepLog();
   await withMidBodyResetServer(family, async (url, reset) => {
     const connected = await RawSocket.connect({ host: hostOf(family), port: Number(new URL(url).port), timeout: 3000 });
-    log.add({ end: 'client', op: 'connect', syscall: 'connect', detail: '', outcome: connected.ok ? 'ok' : connected.code }, 'ok');
+    log.add(
+      { end: 'client', op: 'connect', syscall: 'connect', detail: '', outcome: connected.ok ? 'ok' : connected.code },
+      'ok',
+    );
     if (!connected.ok) return;
     const client = connected.socket;
     try {
@@ -68,7 +74,13 @@ async function raw(family: RawFamily): Promise<ScenarioResult> {
       // RST are both queued for this socket, as they are for a client that was busy elsewhere.
       const didReset = await reset();
       log.add(
-        { end: 'server', op: 'abort', syscall: 'abort', detail: 'node:http: headers + 3 bytes, then linger 0 + close', outcome: didReset ? 'ok' : 'no reset within 3 s' },
+        {
+          end: 'server',
+          op: 'abort',
+          syscall: 'abort',
+          detail: 'node:http: headers + 3 bytes, then linger 0 + close',
+          outcome: didReset ? 'ok' : 'no reset within 3 s',
+        },
         'ok',
       );
       // Read until the headers and the 3 body bytes are in (bounded: at most 10 reads of 3 s).
@@ -82,7 +94,16 @@ async function raw(family: RawFamily): Promise<ScenarioResult> {
         }
         head += got.data.toString('latin1');
       }
-      log.add({ end: 'client', op: 'recv', syscall: 'recv', detail: 'headers + 3 of 100 body bytes', outcome: head.includes('\r\n\r\nabc') ? 'ok' : outcome }, 'ok');
+      log.add(
+        {
+          end: 'client',
+          op: 'recv',
+          syscall: 'recv',
+          detail: 'headers + 3 of 100 body bytes',
+          outcome: head.includes('\r\n\r\nabc') ? 'ok' : outcome,
+        },
+        'ok',
+      );
       const first = await client.recv(4096, { timeout: 3000 });
       log.add({ end: 'client', op: 'recv', syscall: 'recv', detail: '', outcome: recvOutcome(first) }, 'ECONNRESET');
       const second = await client.recv(4096, { timeout: 3000 });

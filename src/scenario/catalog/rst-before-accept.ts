@@ -42,7 +42,11 @@ export const rstBeforeAccept = fromScenario(
       await until(() => events.some((e) => e.startsWith('close')));
       server.close();
       const error = events.find((e) => e.startsWith('error '));
-      return { events, ...(error ? { errorCode: error.split(' ')[1] } : {}), durationMs: Math.round(performance.now() - started) };
+      return {
+        events,
+        ...(error ? { errorCode: error.split(' ')[1] } : {}),
+        durationMs: Math.round(performance.now() - started),
+      };
     },
   },
 );

@@ -10,7 +10,10 @@ export const timeOutAgainstSilentServer = ({ client, server }: ScenarioEnds) => 
   client.userTimeout(500).expect('ok'),
   // The segment, then its retransmissions at growing intervals (a tail-loss probe, then RTOs
   // doubling).
-  client.send('x').expect('ok').expectWire({ from: 'client', flags: '.', data: true, count: { min: 3 }, backoff: true }),
+  client
+    .send('x')
+    .expect('ok')
+    .expectWire({ from: 'client', flags: '.', data: true, count: { min: 3 }, backoff: true }),
   // When the user timeout fires the connection is dropped without an RST.
   client.waitState('CLOSE', 5000).expect('ok').expectWire({ from: 'client', flags: 'R', count: 0, scope: 'step' }),
   client.recv(1).expect('ETIMEDOUT'),
