@@ -82,6 +82,41 @@ describe.skipIf(!probe.ok).each(HOSTS)(`capture on %s${skipReason}`, (host) => {
     capture.close();
   });
 
+  it('sees nothing of another socket on the same port number at another address or family', async () => {
+    const mine = await connection(host);
+    const port = mine.localAddress!.port;
+    // The port number is free on the other family (and on another loopback address): a socket of
+    // another test or process may hold it there, and its segments pass the kernel's port filter.
+    const others: RawSocket[] = [];
+    for (const other of [host === '::1' ? '127.0.0.1' : '::1', ...(host === '::1' ? [] : ['127.0.0.2'])]) {
+      const listened = await RawSocket.listen({ host: other, port });
+      if (!listened.ok) throw new Error(`${other}:${port} ${listened.code}`);
+      others.push(listened.socket);
+    }
+    const capture = Capture.open(mine);
+    try {
+      for (const other of others) {
+        const c = await connectTo(other);
+        await c.client.send('x');
+        c.client.close();
+        c.server.close();
+      }
+      await capture.settle();
+      expect(capture.segments).toEqual([]);
+      // Its own connection still is.
+      const own = await connectTo(mine);
+      await own.client.send('y');
+      await capture.settle();
+      expect(capture.segments.map((s) => s.flags).slice(0, 3)).toEqual(['S', 'S.', '.']);
+      expect(capture.segments.every((s) => s.destination.port === port || s.source.port === port)).toBe(true);
+      own.client.close();
+      own.server.close();
+    } finally {
+      capture.close();
+      for (const s of [mine, ...others]) s.close();
+    }
+  });
+
   it('captures a net.Server and its connections too (only their ports are read)', async () => {
     const server = net.createServer((socket) => socket.end('hi'));
     server.listen(0, host);

@@ -10,12 +10,13 @@
  * ports to the shared filter and takes them off again; the socket is closed 200 ms after the last
  * Capture, so back-to-back runs reuse it.
  */
+import { Server, Socket, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { codedError, explainPermission, HOW_TO_GET_CAP_NET_RAW, systemError, type ProbeResult } from '../controls/errors.js';
 import { fdOf, type SocketLike } from '../controls/handle.js';
 import { native } from '../controls/native.js';
 import { invalidArgType, invalidArgValue, validateInteger, validateMs, validateObject } from '../controls/validate.js';
-import { decodeFrames, type CapturedSegment } from './segment.js';
+import { decodeFrames, type CapturedSegment, type SegmentEnd } from './segment.js';
 
 export interface CaptureOptions {
   /** Stop capturing after this many segments. Default 10 000. */
@@ -143,9 +144,50 @@ const kTake: unique symbol = Symbol('sockctl.capture.take');
  * A running capture. Segments are collected while it runs (the kernel's ring is emptied every
  * 50 ms and whenever `segments` is read); `close()` ends it and keeps what it saw.
  */
+/**
+ * A socket's local end as getsockname(2) gives it: the address (a v4-mapped one as the IPv4
+ * packets carry it) and port. A wildcard address ('0.0.0.0', '::') owns the port on every
+ * address of its family ('::' also IPv4, being dual-stack unless V6ONLY; on loopback that
+ * over-matches nothing this process does not own).
+ */
+interface OwnedEnd {
+  address: string;
+  port: number;
+  family: 4 | 6;
+}
+
+/** getsockname(2) of a socket: Node's own `address()` for its sockets, the addon's for the library's. */
+function ownedEnd(socket: SocketLike, fd: number): OwnedEnd | undefined {
+  let address: string;
+  let port: number;
+  let family: 4 | 6;
+  if (socket instanceof Socket || socket instanceof Server) {
+    const info = socket.address() as Partial<AddressInfo> | string | null;
+    if (info === null || typeof info === 'string' || typeof info.port !== 'number' || typeof info.address !== 'string')
+      return undefined;
+    ({ address, port } = info);
+    family = info.family === 'IPv6' ? 6 : 4;
+  } else {
+    const name = native.rawIo.getsockname(fd);
+    if (typeof name === 'number') return undefined;
+    [address, port, family] = name;
+  }
+  return { address: address.startsWith('::ffff:') ? address.slice(7) : address, port, family };
+}
+
+function owns(end: OwnedEnd, segmentEnd: SegmentEnd, family: 4 | 6): boolean {
+  if (end.port !== segmentEnd.port) return false;
+  if (end.address === '::') return true;
+  if (end.address === '0.0.0.0') return family === 4;
+  return end.address === segmentEnd.address;
+}
+
 export class Capture {
   #tap: Tap | undefined;
   readonly #ports: number[] = [];
+  // The kernel filter passes the ports; these keep only the owned sockets' own ends (another
+  // process's socket may hold the same port number on another address or family).
+  readonly #ends: OwnedEnd[] = [];
   readonly #segments: CapturedSegment[] = [];
   readonly #forged: ForgedKey[] = [];
   readonly #maxSegments: number;
@@ -157,12 +199,20 @@ export class Capture {
   #stop: NodeJS.Timeout;
 
   /** @internal Use {@link Capture.open}. */
-  private constructor(token: symbol, shared: Tap, fds: number[], maxSegments: number, maxMs: number) {
+  private constructor(
+    token: symbol,
+    shared: Tap,
+    sockets: readonly SocketLike[],
+    fds: number[],
+    maxSegments: number,
+    maxMs: number,
+  ) {
     if (token !== kToken) throw codedError('ERR_ILLEGAL_CONSTRUCTOR', 'Use Capture.open()');
     // What the ring holds from before this capture is someone else's.
     shared.drain();
     this.#openedAt = performance.now();
     this.#ports.push(...native.capture.add(shared.fd, fds));
+    this.#own(sockets, fds);
     this.#tap = shared;
     this.#droppedAtOpen = shared.dropped;
     this.#maxSegments = maxSegments;
@@ -173,8 +223,11 @@ export class Capture {
   }
 
   /**
-   * Starts capturing the segments to and from the local ports of `sockets` (1 to 200 bound TCP
+   * Starts capturing the segments to and from the local ends of `sockets` (1 to 200 bound TCP
    * sockets: RawSockets, net.Sockets, listening net.Servers), between loopback addresses only.
+   * The kernel's filter passes their ports; a segment is kept only when one of its ends is the
+   * address and port of one of these sockets (a socket of another process may hold the same
+   * port number on another address or family).
    *
    * @remarks Needs CAP_NET_RAW over the network namespace; without it this throws the kernel's
    * error (`code` `'EPERM'`, `syscall` `'socket'`, `option` `'AF_PACKET'`, `missing`
@@ -193,7 +246,7 @@ export class Capture {
       o.maxSegments === undefined ? DEFAULT_MAX_SEGMENTS : validateInteger(o.maxSegments, 'options.maxSegments', 1, 1_000_000);
     const maxMs = validateMs(o.maxMs, 'options.maxMs', DEFAULT_MAX_MS);
     tap ??= new Tap();
-    return new Capture(kToken, tap, fds, maxSegments, maxMs);
+    return new Capture(kToken, tap, list, fds, maxSegments, maxMs);
   }
 
   /** Captures the local port of `socket` too (200 distinct ports at most per process). */
@@ -201,7 +254,16 @@ export class Capture {
     Capture.#brand(this);
     const shared = this.#tap;
     if (shared === undefined) throw codedError('ERR_SOCKCTL_CAPTURE_CLOSED', 'The capture is closed');
-    this.#ports.push(...native.capture.add(shared.fd, [fdOf(socket)]));
+    const fd = fdOf(socket);
+    this.#ports.push(...native.capture.add(shared.fd, [fd]));
+    this.#own([socket], [fd]);
+  }
+
+  #own(sockets: readonly SocketLike[], fds: number[]): void {
+    sockets.forEach((socket, i) => {
+      const end = ownedEnd(socket, fds[i]);
+      if (end) this.#ends.push(end);
+    });
   }
 
   /** The segments seen so far, oldest first (the ring is emptied first). */
@@ -292,7 +354,8 @@ export class Capture {
     for (const segment of segments) {
       if (this.#tap === undefined) return;
       if (segment.at < this.#openedAt) continue;
-      if (!this.#ports.includes(segment.source.port) && !this.#ports.includes(segment.destination.port)) continue;
+      const f = segment.family;
+      if (!this.#ends.some((end) => owns(end, segment.source, f) || owns(end, segment.destination, f))) continue;
       if (this.#segments.length >= this.#maxSegments) {
         this.#end('segments');
         return;
