@@ -1,9 +1,15 @@
 // RawSocket and the raw helpers at their edges: what a mutation run found reached by no failing
 // test — the trace's fields and clock, a refused connect releasing its socket, a connect
 // cancelled by close, unwrap's checks, the probes' answers, the namespace helpers' arguments.
-import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { canBlackhole, canKill, loopbackUp, netnsCommand, RawSocket, unwrap, type TraceEntry } from '../src/index.js';
 import { native } from '../src/controls/native.js';
+import { isRoot, NOBODY, stageForNobody } from './nobody.js';
+
+const ROOT_DIR = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
 describe('RawSocket trace', () => {
   it('is off by default, fresh with true, shared with an array; entries carry detail, result and state', async () => {
@@ -107,13 +113,56 @@ describe('probes, asked inside the test', () => {
     }
   });
 
-  it('loopbackUp: with CAP_NET_ADMIN lo stays up; without, the kernel says EPERM', () => {
-    if (canBlackhole().ok) {
+  it('loopbackUp: lo already up is left alone (no ioctl, so no privilege needed); down, it needs CAP_NET_ADMIN', () => {
+    // IFF_UP is bit 0 of the flags sysfs shows for this network namespace's lo.
+    const up = (Number.parseInt(readFileSync('/sys/class/net/lo/flags', 'utf8'), 16) & 1) === 1;
+    if (up || canBlackhole().ok) {
       expect(() => loopbackUp()).not.toThrow();
+      expect(Number.parseInt(readFileSync('/sys/class/net/lo/flags', 'utf8'), 16) & 1).toBe(1);
     } else {
       expect(() => loopbackUp()).toThrow(expect.objectContaining({ code: 'EPERM', syscall: 'ioctl', request: 'SIOCSIFFLAGS' }));
     }
   });
+});
+
+// The EPERM path needs lo down and no CAP_NET_ADMIN: root makes a fresh network namespace (lo
+// starts down there) and drops to uid 65534 inside it, which then runs the built library.
+const built = existsSync(path.join(ROOT_DIR, 'dist', 'index.js'));
+const stage = isRoot && built ? stageForNobody() : undefined;
+afterAll(() => stage?.remove());
+const noDown = !isRoot ? 'needs root of the initial user namespace' : !built ? 'dist/ not built' : (stage?.unreadable ?? '');
+
+describe('loopbackUp on a lo that is down', () => {
+  it.skipIf(noDown)(
+    `as uid 65534 in a fresh network namespace: EPERM from SIOCSIFFLAGS, lo stays down${noDown ? ` (skipped: ${noDown})` : ''}`,
+    () => {
+      const script = `const s = require(${JSON.stringify(path.join(stage?.root ?? '', 'dist', 'index.js'))});
+      const flags = () => Number.parseInt(require('node:fs').readFileSync('/sys/class/net/lo/flags', 'utf8'), 16);
+      let error = null;
+      try { s.loopbackUp(); } catch (e) { error = { code: e.code, syscall: e.syscall, request: e.request }; }
+      console.log(JSON.stringify({ error, up: (flags() & 1) === 1 }));`;
+      // sysfs shows the namespace it was mounted in: a fresh mount namespace mounts it anew.
+      const out = spawnSync(
+        'unshare',
+        [
+          '-n',
+          '-m',
+          '--',
+          'sh',
+          '-c',
+          'mount -t sysfs sysfs /sys && exec setpriv "$@"',
+          'sh',
+          ...NOBODY,
+          process.execPath,
+          '-e',
+          script,
+        ],
+        { encoding: 'utf8', timeout: 20_000, cwd: '/' },
+      );
+      expect(out.status, out.stderr).toBe(0);
+      expect(JSON.parse(out.stdout)).toEqual({ error: { code: 'EPERM', syscall: 'ioctl', request: 'SIOCSIFFLAGS' }, up: false });
+    },
+  );
 });
 
 describe('netnsCommand arguments', () => {
