@@ -54,8 +54,11 @@ describe('leakedSockets', () => {
     await once(p.client, 'end');
     p.client.end();
     await once(p.server, 'close');
-    await until(() => leakedSockets({ since, closing: true }).some((s) => s.state === 'TIME_WAIT'));
-    const tw = leakedSockets({ since, closing: true }).find((s) => s.state === 'TIME_WAIT')!;
+    // The server's end, found by its port: when the FINs cross (a simultaneous close, which
+    // Node's timing sometimes makes of this) the client's end waits in TIME_WAIT too.
+    const serverEnd = (s: { state: string; localPort: number }) => s.state === 'TIME_WAIT' && s.localPort === p.port;
+    await until(() => leakedSockets({ since, closing: true }).some(serverEnd));
+    const tw = leakedSockets({ since, closing: true }).find(serverEnd)!;
     expect(tw).toMatchObject({ attribution: 'listener', localPort: p.port, remotePort: accepted, timer: 'time-wait' });
     expect(tw.timerMs).toBeGreaterThan(50_000);
     // Without it, only sockets still held by an fd count: the listener, once Node has closed
