@@ -23,7 +23,9 @@ const skip = !netns.ok ? ` (skipped: ${netns.reason})` : stage?.unreadable ? ` (
 
 describe.skipIf(skip !== '' || !built)(`fault fixtures inside sockctl-netns${skip}`, () => {
   it(`${isRoot ? 'uid 65534' : 'this user'}: silent, a timeout toxic and packet loss work without root`, () => {
-    const dist = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'index.js')) as typeof import('../src/index.js');
+    const dist = createRequire(import.meta.url)(
+      path.join(stage?.root ?? ROOT, 'dist', 'index.js'),
+    ) as typeof import('../src/index.js');
     const argv = dist.netnsCommand(process.execPath, [CHILD]);
     const [command, args] = isRoot ? ['setpriv', [...NOBODY, argv.command, ...argv.args]] : [argv.command, argv.args];
     const out = spawnSync(command, args, { encoding: 'utf8', timeout: 30_000, cwd: '/' });

@@ -64,7 +64,9 @@ describe.skipIf(noRoot !== '' || !built)(`capture and forge as uid 65534 without
 
 describe.skipIf(noNetns !== '' || !built)(`${isRoot ? 'uid 65534' : 'this user'} inside runInNetns()${noNetns}`, () => {
   it('captures and forges on loopback; an address that is not loopback is neither captured nor forged to', () => {
-    const dist = createRequire(import.meta.url)(path.join(ROOT, 'dist', 'index.js')) as { netnsCommand: typeof netnsCommand };
+    const dist = createRequire(import.meta.url)(path.join(stage?.root ?? ROOT, 'dist', 'index.js')) as {
+      netnsCommand: typeof netnsCommand;
+    };
     const argv = dist.netnsCommand(process.execPath, [CHILD, '--other-address']);
     const r = isRoot ? report('setpriv', [...NOBODY, argv.command, ...argv.args]) : report(argv.command, argv.args);
     expect(r.uid).toBe(0);
