@@ -2,7 +2,7 @@
 // errors; nothing the fixtures run inside an event listener may throw into the user's process.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { faultClient, faultProxy, faultServer } from '../src/index.js';
+import { canCapture, faultClient, faultProxy, faultServer } from '../src/index.js';
 import { runNode, summaryOf } from './reliability/child.js';
 
 const script = fileURLToPath(new URL('./reliability/fault-options-child.mjs', import.meta.url));
@@ -70,9 +70,11 @@ describe('fault fixture options', () => {
       `options: ${summary.cases} cases, ${summary.coded} coded rejections, accepted ${JSON.stringify(summary.accepted)}`,
     );
     expect(summary.uncoded).toEqual([]);
-    // Only values that are right for their key get through: a boolean flag, an empty list.
+    // Only values that are right for their key get through: a boolean flag, an empty list
+    // (capture: true only where a packet socket may be opened; elsewhere EPERM, coded).
     expect(summary.accepted.sort()).toEqual(
       [
+        ...(canCapture().ok ? ['faultServer capture=true'] : []),
         'faultProxy allowNonLoopback=true',
         'faultProxy resetConnections=',
         'faultProxy toxics=',

@@ -40,6 +40,7 @@ const serverKeys = [
   'seed',
   'failFirst',
   'recordBytes',
+  'capture',
 ];
 for (const key of serverKeys) for (const value of WRONG) server(`${key}=${String(value)}`, { ...base, [key]: value });
 const proxyKeys = [
