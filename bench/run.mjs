@@ -205,6 +205,10 @@ async function resetRate(kind) {
 }
 
 const info = { goal: 'info', ok: () => true };
+// A goal as printed and as checked, from one number.
+const atMost = (x) => ({ goal: `<= ${x}`, ok: (r) => r <= x });
+const below = (x) => ({ goal: `< ${x.toFixed(1)}`, ok: (r) => r < x });
+const atLeast = (x) => ({ goal: `>= ${x.toFixed(1)}`, ok: (r) => r >= x });
 const snapshotLabel = `${N_SNAPSHOT.toLocaleString('en')} sockets`;
 const cases = [
   {
@@ -226,8 +230,7 @@ const cases = [
   {
     name: 'getUserTimeout(socket)',
     unit: 'ns/op',
-    goal: '<= 1.3',
-    ok: (r) => r <= 1.3,
+    ...atMost(1.3),
     base: 'C getsockopt(TCP_USER_TIMEOUT)',
     baseline: () => baseline('usertimeout', N_INFO),
     subject: subjects.getUserTimeout,
@@ -235,8 +238,7 @@ const cases = [
   {
     name: 'tcpInfo(socket, buffer)',
     unit: 'ns/op',
-    goal: '<= 1.3',
-    ok: (r) => r <= 1.3,
+    ...atMost(1.3),
     base: 'C getsockopt(TCP_INFO)',
     baseline: () => baseline('tcpinfo', N_INFO),
     subject: subjects['tcpInfo(socket, buffer)'],
@@ -244,8 +246,7 @@ const cases = [
   {
     name: 'tcpInfo(socket)',
     unit: 'ns/op',
-    goal: '<= 3',
-    ok: (r) => r <= 3,
+    ...atMost(3),
     base: 'C getsockopt(TCP_INFO)',
     baseline: () => baseline('tcpinfo', N_INFO),
     subject: subjects['tcpInfo(socket)'],
@@ -253,8 +254,7 @@ const cases = [
   {
     name: 'setKeepAlive(socket, {4 fields})',
     unit: 'ns/op',
-    goal: '<= 1.5',
-    ok: (r) => r <= 1.5,
+    ...atMost(1.5),
     base: 'C 4x setsockopt',
     baseline: () => baseline('keepalive', N_KEEPALIVE),
     subject: subjects.setKeepAlive,
@@ -263,8 +263,7 @@ const cases = [
     name: 'abort(socket) rate',
     unit: 'conn/cpu-s',
     rounds: 7,
-    goal: '>= 1.0',
-    ok: (r) => r >= 1.0,
+    ...atLeast(1),
     base: 'socket.resetAndDestroy()',
     baseline: () => resetRate('resetAndDestroy'),
     subject: () => resetRate('abort'),
@@ -272,7 +271,7 @@ const cases = [
   ...BATCH_SIZES.map((size) => ({
     name: `tcpInfoBatch, ${size.toLocaleString('en')} socket${size === 1 ? '' : 's'} a call`,
     unit: 'ns/socket',
-    ...(size >= 100 ? { goal: '<= 1.1', ok: (r) => r <= 1.1 } : info),
+    ...(size >= 100 ? atMost(1.1) : info),
     base: `C getsockopt(TCP_INFO) over ${size.toLocaleString('en')}`,
     baseline: () => baseline('tcpinfo-many', size, Math.max(1, Math.round(N_BATCH_READS / size))),
     subject: () => subjects.batch(size),
@@ -280,8 +279,7 @@ const cases = [
   {
     name: `sockets({ remotePorts }): ${snapshotLabel}`,
     unit: 'ns/snapshot',
-    goal: '< 1.0',
-    ok: (r) => r < 1.0,
+    ...below(1),
     base: `${N_SNAPSHOT.toLocaleString('en')} x tcpInfo(socket)`,
     baseline: subjects.tcpInfoLoop,
     subject: subjects.snapshot,
@@ -291,8 +289,7 @@ const cases = [
         {
           name: `sockets({ remotePorts }): ${snapshotLabel}`,
           unit: 'ns/snapshot',
-          goal: '< 1.0',
-          ok: (r) => r < 1.0,
+          ...below(1),
           base: `ss -tin dport = :port (${snapshotLabel})`,
           baseline: subjects.ss,
           subject: subjects.snapshot,
