@@ -180,9 +180,23 @@ function judgeWire(received: unknown, flags: string, count: number | undefined, 
   return { pass, found, what: `the ${who}`, listed: own.length ? own.map((s) => s.flags).join(' ') : 'nothing', wire };
 }
 
-function wireMessage(v: WireVerdict, verb: string, flags: string, count: number | undefined, negated: boolean): string {
+function wireMessage(v: WireVerdict, flags: string, count: number | undefined, negated: boolean): string {
   const wanted = count === undefined ? flags : `${count} × ${flags}`;
-  return `expected ${v.what} ${negated ? 'not ' : ''}to have ${verb} ${wanted}; it ${verb}: ${v.listed}${v.wire ? ` (${v.found} with ${flags})` : ''}`;
+  return `expected ${v.what} ${negated ? 'not ' : ''}to have sent ${wanted}; it sent: ${v.listed}${v.wire ? ` (${v.found} with ${flags})` : ''}`;
+}
+
+/** expectSent / expectReceived: `sent` picks which end's segments are judged. */
+function assertWire<R>(record: R, flags: string, count: number | undefined, sent: boolean, operator: string): R {
+  const v = judgeWire(record, flags, count, sent);
+  if (!v.pass)
+    throw new AssertionError({ message: wireMessage(v, flags, count, false), actual: v.listed, expected: flags, operator });
+  return record;
+}
+
+/** toHaveSent / toHaveReceived, as `expect.extend` wants a matcher's result. */
+function matchWire(received: unknown, flags: string, count: number | undefined, sent: boolean) {
+  const v = judgeWire(received, flags, count, sent);
+  return { pass: v.pass, message: () => wireMessage(v, flags, count, v.pass), actual: v.listed, expected: flags };
 }
 
 /**
@@ -191,28 +205,12 @@ function wireMessage(v: WireVerdict, verb: string, flags: string, count: number 
  * is a fault fixture's connection record (or a FaultClient) created with `capture: true`.
  */
 export function expectSent<R>(record: R, flags: string, count?: number): R {
-  const v = judgeWire(record, flags, count, true);
-  if (!v.pass)
-    throw new AssertionError({
-      message: wireMessage(v, 'sent', flags, count, false),
-      actual: v.listed,
-      expected: flags,
-      operator: 'expectSent',
-    });
-  return record;
+  return assertWire(record, flags, count, true, 'expectSent');
 }
 
 /** As {@link expectSent}, for what the connection's peer sent it. */
 export function expectReceived<R>(record: R, flags: string, count?: number): R {
-  const v = judgeWire(record, flags, count, false);
-  if (!v.pass)
-    throw new AssertionError({
-      message: wireMessage(v, 'sent', flags, count, false),
-      actual: v.listed,
-      expected: flags,
-      operator: 'expectReceived',
-    });
-  return record;
+  return assertWire(record, flags, count, false, 'expectReceived');
 }
 
 /**
@@ -236,12 +234,10 @@ export const sockctlMatchers = {
     };
   },
   toHaveSent(received: unknown, flags: string, count?: number) {
-    const v = judgeWire(received, flags, count, true);
-    return { pass: v.pass, message: () => wireMessage(v, 'sent', flags, count, v.pass), actual: v.listed, expected: flags };
+    return matchWire(received, flags, count, true);
   },
   toHaveReceived(received: unknown, flags: string, count?: number) {
-    const v = judgeWire(received, flags, count, false);
-    return { pass: v.pass, message: () => wireMessage(v, 'sent', flags, count, v.pass), actual: v.listed, expected: flags };
+    return matchWire(received, flags, count, false);
   },
 };
 
