@@ -135,6 +135,32 @@ describe.skipIf(!probe.ok).each(HOSTS)(`capture on %s${skipReason}`, (host) => {
 });
 
 describe.skipIf(!probe.ok)(`capture bounds and ownership${skipReason}`, () => {
+  it('a listener on a wildcard address owns its port on every address of its family: :: both, 0.0.0.0 IPv4', async () => {
+    for (const [wildcard, hosts] of [
+      ['::', ['127.0.0.1', '::1']],
+      ['0.0.0.0', ['127.0.0.1']],
+    ] as const) {
+      const server = net.createServer((socket) => socket.end('hi'));
+      server.listen(0, wildcard);
+      await once(server, 'listening');
+      const capture = Capture.open(server);
+      try {
+        for (const host of hosts) {
+          const client = net.connect((server.address() as net.AddressInfo).port, host);
+          client.resume();
+          await once(client, 'end');
+          client.end();
+        }
+        await capture.settle();
+        const syns = capture.segments.filter((s) => s.flags === 'S');
+        expect(syns.map((s) => s.family).sort(), wildcard).toEqual(hosts.map((h) => (h === '::1' ? 6 : 4)).sort());
+      } finally {
+        capture.close();
+        server.close();
+      }
+    }
+  });
+
   it('stops by itself at maxSegments and at maxMs, keeping what it saw', async () => {
     const listener = await connection('127.0.0.1');
     const bySegments = Capture.open(listener, { maxSegments: 2 });
