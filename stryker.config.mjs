@@ -35,9 +35,13 @@ export default {
   // not a hang: the suite's own waits are seconds, so allow them.
   timeoutMS: 15_000,
   timeoutFactor: 2,
-  reporters: ['clear-text', 'progress', 'json', 'html'],
+  plugins: ['@stryker-mutator/vitest-runner', './scripts/stryker-survivors.mjs'],
+  reporters: ['clear-text', 'progress', 'json', 'html', 'survivor-log'],
   jsonReporter: { fileName: `reports/mutation/${part}.json` },
   htmlReporter: { fileName: `reports/mutation/${part}.html` },
+  // `npm run mutate` passes --incremental: a later run re-tests only the mutants whose code or
+  // covering tests changed since this part's last run.
+  incrementalFile: `reports/mutation/${part}.incremental.json`,
   tempDirName: '.stryker-tmp',
   ignorePatterns: ['.cache', '.asan', 'prebuilds', 'reports', 'bench/results.json', '*.tgz'],
 };

@@ -18,7 +18,7 @@ for part in "${parts[@]}"; do
   esac
   echo "== mutate $part (globs in stryker.config.mjs)"
   start=$SECONDS
-  SOCKCTL_MUTATE_PART=$part node_modules/.bin/stryker run 2>&1 | tee "reports/mutation/$part.log"
+  SOCKCTL_MUTATE_PART=$part node_modules/.bin/stryker run --incremental 2>&1 | tee "reports/mutation/$part.log"
   echo "== $part took $((SECONDS - start)) s"
 done
 node scripts/mutation-summary.mjs "${parts[@]}"

@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { getUserTimeout, systemError } from '../src/index.js';
-import { explainPermission } from '../src/controls/errors.js';
+import { codedError, errnoName, explainPermission } from '../src/controls/errors.js';
 
 describe('systemError', () => {
   it('builds the error Node would: negative errno, code, syscall, and the option when given', () => {
@@ -50,5 +50,33 @@ describe('which error a target without a kernel socket gets', () => {
     await new Promise((resolve) => server.close(resolve));
     expect(() => getUserTimeout(server)).toThrow(expect.objectContaining({ code: 'ERR_SERVER_NOT_RUNNING' }));
     expect(() => getUserTimeout(new net.Socket())).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_NOT_CONNECTED' }));
+  });
+});
+
+describe('the wording of errors', () => {
+  it('a SystemError reads "<syscall> <code>"; an errno neither table knows keeps Node\'s wording', () => {
+    expect(systemError(104, 'recv').message).toBe('recv ECONNRESET');
+    expect(systemError(115, 'connect').message).toBe('connect EINPROGRESS');
+    expect(errnoName(-104)).toBe('ECONNRESET');
+    expect(errnoName(-115)).toBe('EINPROGRESS');
+    expect(errnoName(-4242)).toBe('Unknown system error -4242');
+    expect(() => systemError(1.5, 'x')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => systemError(2 ** 31, 'x')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(systemError(2 ** 31 - 1, 'x').errno).toBe(-(2 ** 31 - 1));
+  });
+
+  it('explainPermission rewrites the message and names the capability asked for', () => {
+    const raw = explainPermission(systemError(1, 'socket'), 'needs CAP_NET_RAW', 'CAP_NET_RAW') as Error & { missing?: string };
+    expect(raw.message).toBe('socket EPERM: needs CAP_NET_RAW');
+    expect(raw.missing).toBe('CAP_NET_RAW');
+    const other = explainPermission(systemError(13, 'socket'), 'why');
+    expect((other as Error).message).toBe('socket EACCES');
+  });
+
+  it('codedError: a plain Error with the code and message given', () => {
+    const e = codedError('ERR_SOCKET_CLOSED', 'closed');
+    expect(e).toBeInstanceOf(Error);
+    expect(e).toMatchObject({ name: 'Error', code: 'ERR_SOCKET_CLOSED', message: 'closed' });
+    expect('errno' in e).toBe(false);
   });
 });

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import '../src/index.js';
 
 const root = path.join(__dirname, '..');
@@ -63,5 +63,68 @@ describe('a package without a binary for this system', () => {
   it('loads in the same copy when the binary this suite runs is put there as the prebuild', () => {
     const result = load(packageCopy({ [`prebuilds/linux-${process.arch}/sockctl.glibc.node`]: readFileSync(loadedBinary) }));
     expect(result).toEqual({ loaded: true });
+  });
+});
+
+// The same loader run again in this process on its TypeScript source, with node-gyp-build made to
+// find nothing or the platform made another one: the whole message a user reads.
+describe('the loader, re-run in this process', () => {
+  const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+  afterEach(() => {
+    Object.defineProperty(process, 'platform', platform);
+    vi.doUnmock('node-gyp-build');
+    vi.doUnmock('node:fs');
+    vi.resetModules();
+  });
+
+  async function reload(libc: 'glibc' | 'musl'): Promise<Error & { code?: string; cause?: unknown }> {
+    const missing = Object.assign(new Error('No native build was found'), { code: 'MODULE_NOT_FOUND' });
+    vi.resetModules();
+    vi.doMock('node-gyp-build', () => ({
+      default: Object.assign(() => undefined, {
+        resolve: () => {
+          throw missing;
+        },
+      }),
+    }));
+    vi.doMock('node:fs', async (original) => {
+      const fs = await original<typeof import('node:fs')>();
+      const existsSync = (file: string) => (file === '/etc/alpine-release' ? libc === 'musl' : fs.existsSync(file));
+      return { ...fs, default: { ...fs, existsSync }, existsSync };
+    });
+    const error = await import('../src/controls/native.js').then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    expect((error as { cause?: unknown }).cause).toBe(missing);
+    return error as Error & { code?: string };
+  }
+
+  it('names the system, the libc, the Node version, and both ways to build', async () => {
+    for (const libc of ['glibc', 'musl'] as const) {
+      const error = await reload(libc);
+      expect(error.code).toBe('ERR_SOCKCTL_NO_BINARY');
+      expect(error.message).toBe(
+        `sockctl: no native binary fits linux-${process.arch} with ${libc} (Node ${process.version}, N-API). ` +
+          'Prebuilds ship for linux-x64 and linux-arm64 with glibc; other CPUs and musl (Alpine) need a ' +
+          "source build: install a C++ toolchain (g++, make) and Python, then allow the package's install " +
+          'script and rerun it (npm 11: `npm install-scripts approve sockctl && npm rebuild sockctl`), or ' +
+          `run \`npx node-gyp rebuild\` in ${root}.`,
+      );
+    }
+  });
+
+  it('on another system says Linux only before looking for a binary', async () => {
+    vi.resetModules();
+    Object.defineProperty(process, 'platform', { ...platform, value: 'darwin' });
+    const error = await import('../src/controls/native.js').then(
+      () => undefined,
+      (e: Error & { code?: string }) => e,
+    );
+    expect(error).toMatchObject({
+      code: 'ERR_SOCKCTL_UNSUPPORTED_PLATFORM',
+      message: `sockctl supports Linux only (this is darwin-${process.arch})`,
+    });
   });
 });

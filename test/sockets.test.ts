@@ -15,6 +15,11 @@ import {
   type SnapshotSocket,
 } from '../src/index.js';
 import { native } from '../src/controls/native.js';
+import { describeSocket } from '../src/controls/leaks.js';
+import { explain, formatIPv6 } from '../src/controls/sockets.js';
+import { systemError } from '../src/controls/errors.js';
+import { inspect } from 'node:util';
+import { RawSocket } from '../src/index.js';
 import { HOSTS, tcpPair, until, type TcpPair } from './helpers.js';
 
 let pairs: TcpPair[] = [];
@@ -124,6 +129,8 @@ describe.each(HOSTS)('sockets() on %s', (host) => {
     expect(entry.timer).toBe('retransmit');
     expect(entry.timerRetries).toBe(entry.tcpInfo!.retransmits);
     expect(entry.queued).toBe(5);
+    // What a leak check prints for it: the timer, when it fires and how many times it has.
+    expect(describeSocket(entry)).toContain(`, retransmit timer fires in ${entry.timerMs} ms (${entry.timerRetries} so far), `);
     p.client.destroy();
   });
 
@@ -299,5 +306,83 @@ describe('sockets() input', () => {
     const json = JSON.parse(JSON.stringify(entryOf(sockets(), p.client)));
     expect(json).toMatchObject({ state: 'ESTABLISHED', attribution: 'fd', cookie: String(socketCookie(p.client)) });
     expect(json.tcpInfo.state).toBe('ESTABLISHED');
+  });
+});
+
+describe('a connection still in its handshake', () => {
+  it.skipIf(!canBlackhole().ok)(
+    'is found by the state SYN_RECV: the kernel keeps it as a request socket of the listener',
+    async () => {
+      const server = net.createServer().listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const port = (server.address() as net.AddressInfo).port;
+      const client = RawSocket.create(4);
+      try {
+        blackhole(client); // the client drops the SYN-ACK: the server's side stays half-open
+        const connecting = await client.connect('127.0.0.1', port, { timeout: 100 });
+        expect(connecting).toMatchObject({ ok: false });
+        const clientPort = client.localAddress!.port;
+        const found = sockets({ states: ['SYN_RECV'], localPorts: [port] });
+        expect(found.map((s) => [s.state, s.remotePort])).toEqual([['SYN_RECV', clientPort]]);
+        expect(sockets({ states: ['ESTABLISHED'], localPorts: [port] })).toEqual([]);
+      } finally {
+        client.close();
+        server.close();
+      }
+    },
+  );
+});
+
+describe('the text of a snapshot', () => {
+  it('an address as RFC 5952 writes it (libuv prints the same)', () => {
+    const text = (...groups: number[]) => {
+      const view = new DataView(new ArrayBuffer(20));
+      groups.forEach((g, i) => view.setUint16(4 + 2 * i, g, false));
+      return formatIPv6(view, 4);
+    };
+    expect(text(0, 0, 0, 0, 0, 0, 0, 0)).toBe('::');
+    expect(text(0, 0, 0, 0, 0, 0, 0, 1)).toBe('::1');
+    expect(text(1, 0, 0, 0, 0, 0, 0, 0)).toBe('1::');
+    expect(text(0x2001, 0xdb8, 0, 1, 1, 1, 1, 1)).toBe('2001:db8:0:1:1:1:1:1');
+    expect(text(0x2001, 0xdb8, 0, 0, 1, 0, 0, 1)).toBe('2001:db8::1:0:0:1');
+    expect(text(1, 0, 0, 2, 0, 0, 0, 3)).toBe('1:0:0:2::3');
+    expect(text(0xfe80, 0, 0, 0, 1, 0, 0, 0)).toBe('fe80::1:0:0:0');
+    expect(text(0, 0, 0, 0, 0, 0xffff, 0x7f00, 1)).toBe('::ffff:127.0.0.1');
+    expect(text(0, 0, 0, 0, 0, 0xffff, 0, 0)).toBe('::ffff:0.0.0.0');
+    expect(text(0, 0, 0, 0, 0, 0, 0x0a00, 2)).toBe('::10.0.0.2');
+    expect(text(0, 0, 0, 0, 1, 0xffff, 0x7f00, 1)).toBe('::1:ffff:7f00:1');
+    expect(text(0xa, 0xb, 0xc, 0xd, 0xe, 0xf, 0x10, 0xabcd)).toBe('a:b:c:d:e:f:10:abcd');
+  });
+
+  it('inspect() names the class and shows attribution and cookie', async () => {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const port = (server.address() as net.AddressInfo).port;
+      const [entry] = sockets({ localPorts: [port] });
+      const text = inspect(entry);
+      expect(text.startsWith('SnapshotSocket {')).toBe(true);
+      expect(text).toContain("state: 'LISTEN'");
+      expect(text).toContain("attribution: 'fd'");
+      expect(text).toContain(`cookie: ${entry!.cookie}n`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("a kernel without sock_diag's TCP handler: the error says which modules", () => {
+    const enoent = explain(systemError(2, 'recvmsg')) as Error;
+    expect(enoent.message).toBe(
+      'recvmsg ENOENT: the kernel has no sock_diag handler for TCP: the inet_diag and tcp_diag ' +
+        'modules are not loaded (modprobe tcp_diag) or not built (CONFIG_INET_TCP_DIAG)',
+    );
+    expect(enoent).toMatchObject({ code: 'ENOENT', errno: -2, syscall: 'recvmsg' });
+    expect((explain(systemError(2, 'socket')) as Error).message).toBe('socket ENOENT');
+    expect((explain(systemError(13, 'recvmsg')) as Error).message).toBe('recvmsg EACCES');
+    expect(explain({ code: 'ENOENT', syscall: 'recvmsg', message: 'x' })).toEqual({
+      code: 'ENOENT',
+      syscall: 'recvmsg',
+      message: 'x',
+    });
   });
 });

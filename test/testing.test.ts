@@ -5,7 +5,15 @@ import { once } from 'node:events';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import 'sockctl/vitest';
-import { errorCode, errorCodes, expectErrorCode, expectRejectsWithCode, sockctlMatchers } from '../src/testing.js';
+import {
+  errorCode,
+  errorCodes,
+  expectErrorCode,
+  expectReceived,
+  expectRejectsWithCode,
+  expectSent,
+  sockctlMatchers,
+} from '../src/testing.js';
 
 /** An error whose code sits `depth` causes down (0: on the error itself). */
 function nested(depth: number, code: string): Error {
@@ -108,5 +116,167 @@ describe('sockctl/vitest', () => {
     expect(fail).toMatchObject({ pass: false, actual: [], expected: 'EPIPE' });
     for (const result of [pass, fail]) expect(result.message()).toEqual(expect.any(String));
     expect(fail.message().length).toBeGreaterThan(0);
+  });
+});
+
+describe('the messages a failing assertion prints', () => {
+  const thrown = (fn: () => unknown): Error & Record<string, unknown> => {
+    try {
+      fn();
+    } catch (e) {
+      return e as Error & Record<string, unknown>;
+    }
+    throw new Error('did not throw');
+  };
+
+  it('expectErrorCode lists the codes along the chain, or what it got instead', () => {
+    const chain = Object.assign(new Error('outer', { cause: Object.assign(new Error('x'), { code: 'EPIPE' }) }), {
+      code: 'ERR_X',
+    });
+    expect(thrown(() => expectErrorCode(chain, 'ECONNRESET')).message).toBe(
+      'expected an error with code ECONNRESET (on it or its cause), got ERR_X → EPIPE',
+    );
+    expect(thrown(() => expectErrorCode(new RangeError('r'), 'EPIPE')).message).toBe(
+      'expected an error with code EPIPE (on it or its cause), got RangeError without a code',
+    );
+    expect(thrown(() => expectErrorCode(undefined, 'EPIPE')).message).toBe(
+      'expected an error with code EPIPE (on it or its cause), got undefined',
+    );
+    expect(thrown(() => expectErrorCode(7, 'EPIPE')).message).toBe(
+      'expected an error with code EPIPE (on it or its cause), got number',
+    );
+    expect(expectErrorCode(chain, 'EPIPE')).toBe(chain);
+  });
+
+  it('expectRejectsWithCode says it resolved, or what it rejected with', async () => {
+    await expect(expectRejectsWithCode(Promise.resolve(1), 'EPIPE')).rejects.toThrow(
+      'expected a rejection with code EPIPE, but it resolved',
+    );
+    await expect(expectRejectsWithCode(Promise.reject({ code: 'EPIPE' }), 'EPIPE')).rejects.toThrow(
+      'expected a rejection with an Error, got object',
+    );
+    const error = Object.assign(new Error('e'), { code: 'EPIPE' });
+    await expect(expectRejectsWithCode(() => Promise.reject(error), 'EPIPE')).resolves.toBe(error);
+  });
+
+  it('toHaveErrorCode: one message for each outcome, naming the codes found', () => {
+    const pass = sockctlMatchers.toHaveErrorCode(nested(1, 'EPIPE'), 'EPIPE');
+    expect(pass.message()).toBe('expected no code EPIPE on the error or its cause, found EPIPE');
+    const fail = sockctlMatchers.toHaveErrorCode(nested(1, 'EPIPE'), 'ECONNRESET');
+    expect(fail.pass).toBe(false);
+    expect(fail.message()).toBe('expected code ECONNRESET on the error or its cause, found EPIPE');
+    expect(sockctlMatchers.toHaveErrorCode(new TypeError('t'), 'EPIPE').message()).toBe(
+      'expected code EPIPE on the error or its cause, found TypeError without a code',
+    );
+    expect(sockctlMatchers.toHaveErrorCode(null, 'EPIPE').message()).toBe(
+      'expected code EPIPE on the error or its cause, found object',
+    );
+  });
+});
+
+// The wire matchers judge the segments a capture recorded (faults-wire.test.ts captures real ones);
+// here, a hand-written record pins down what each flag, count and end means.
+describe('expectSent / expectReceived / toHaveSent / toHaveReceived', () => {
+  const wire = {
+    self: 'client',
+    segments: [
+      { from: 'client', flags: 'S' },
+      { from: 'server', flags: 'S.' },
+      { from: 'client', flags: '.' },
+      { from: 'client', flags: 'P.' },
+      { from: 'client', flags: 'R.' },
+      { from: 'server', flags: 'R', forged: true },
+    ],
+  };
+  const failure = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      return e as Error & Record<string, unknown>;
+    }
+    throw new Error('did not throw');
+  };
+
+  it('counts the segments carrying every letter asked for, from the end asked about', () => {
+    expect(expectSent(wire, 'R')).toBe(wire);
+    expect(expectSent(wire, 'R.', 1)).toBe(wire);
+    expect(expectSent(wire, '.', 3)).toBe(wire);
+    expect(expectSent(wire, 'F', 0)).toBe(wire);
+    expect(expectReceived(wire, 'S.', 1)).toBe(wire);
+    expect(expectReceived(wire, 'S', 1)).toBe(wire);
+    // The forged RST is not the peer's own.
+    expect(expectReceived(wire, 'R', 0)).toBe(wire);
+  });
+
+  it('fails naming the end, what was wanted and everything it sent', () => {
+    expect(failure(() => expectSent(wire, 'R', 2))).toMatchObject({
+      code: 'ERR_ASSERTION',
+      operator: 'expectSent',
+      message: 'expected the client to have sent 2 × R; it sent: S . P. R. (1 with R)',
+      actual: 'S . P. R.',
+      expected: 'R',
+    });
+    expect(failure(() => expectSent(wire, 'F'))).toMatchObject({
+      message: 'expected the client to have sent F; it sent: S . P. R. (0 with F)',
+    });
+    expect(failure(() => expectReceived(wire, 'R'))).toMatchObject({
+      operator: 'expectReceived',
+      message: 'expected the server to have sent R; it sent: S. (0 with R)',
+    });
+    const server = { self: 'server', segments: wire.segments };
+    expect(failure(() => expectReceived(server, 'F'))).toMatchObject({
+      message: 'expected the client to have sent F; it sent: S . P. R. (0 with F)',
+    });
+    expect(failure(() => expectSent({ self: 'server', segments: [] }, 'R'))).toMatchObject({
+      message: 'expected the server to have sent R; it sent: nothing (0 with R)',
+    });
+  });
+
+  it('finds the wire on a record and on a client holding one; says so when there is none', () => {
+    expect(expectSent({ wire }, 'R')).toEqual({ wire });
+    expect(expectSent({ record: { wire } }, 'R')).toEqual({ record: { wire } });
+    for (const [value, role] of [
+      [{ index: 0 }, 'this end'],
+      [{ record: {} }, 'this end'],
+      [{ wire: { self: 'client' } }, 'this end'],
+      [{ wire: { segments: [] } }, 'this end'],
+      [null, 'this end'],
+    ] as const) {
+      expect(failure(() => expectSent(value, 'R')).message).toBe(
+        `expected ${role} to have sent R; it sent: no wire record (create the fixture with { capture: true })`,
+      );
+    }
+    expect(failure(() => expectReceived({}, 'R')).message).toBe(
+      'expected its peer to have sent R; it sent: no wire record (create the fixture with { capture: true })',
+    );
+    // A record whose wire sits beside `record` is read from `wire`.
+    expect(expectSent({ wire, record: {} }, 'R')).toBeTruthy();
+  });
+
+  it('the matchers: pass and fail, each with the message of the other outcome', () => {
+    const pass = sockctlMatchers.toHaveSent(wire, 'R');
+    expect(pass).toMatchObject({ pass: true, actual: 'S . P. R.', expected: 'R' });
+    expect(pass.message()).toBe('expected the client not to have sent R; it sent: S . P. R. (1 with R)');
+    const fail = sockctlMatchers.toHaveReceived(wire, 'R', 1);
+    expect(fail).toMatchObject({ pass: false, actual: 'S.', expected: 'R' });
+    expect(fail.message()).toBe('expected the server to have sent 1 × R; it sent: S. (0 with R)');
+    expect(sockctlMatchers.toHaveReceived(wire, 'S.').pass).toBe(true);
+  });
+
+  it('refuses flags that are not tcpdump letters and counts out of range', () => {
+    expect(() => expectSent(wire, 'X')).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: `The argument 'flags' must be tcpdump's flag letters (S F R P . U E W). Received type string ('X')`,
+      }),
+    );
+    expect(() => expectSent(wire, '')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => expectSent(wire, 'RX')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => expectSent(wire, 'xR')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    for (const flags of ['F', 'S', 'R', 'P', '.', 'U', 'E', 'W', 'FSRP.UEW'])
+      expect(() => expectSent(wire, flags, 0)).not.toThrow('letters');
+    expect(() => expectSent(wire, 1 as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => expectSent(wire, 'R', 2 ** 31)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => expectSent(wire, 'R', -1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
 });

@@ -259,8 +259,11 @@ function stateMask(value: unknown): number {
   return mask;
 }
 
-/** ENOENT from sock_diag means the kernel has no TCP handler for it: say which modules. */
-function explain(error: unknown): unknown {
+/**
+ * ENOENT from sock_diag means the kernel has no TCP handler for it: say which modules. Exported
+ * for tests (this kernel has the modules).
+ */
+export function explain(error: unknown): unknown {
   const e = error as Error & { code?: unknown; syscall?: unknown };
   if (e instanceof Error && e.code === 'ENOENT' && e.syscall === 'recvmsg') {
     e.message =
