@@ -7,7 +7,8 @@
       ],
       "defines": [
         "NAPI_VERSION=8",
-        "NODE_ADDON_API_DISABLE_DEPRECATED"
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"
       ],
       "cflags_cc": [
         "-std=c++17",

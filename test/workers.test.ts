@@ -31,3 +31,16 @@ describe('worker_threads', () => {
     expect(summary.socketsAfter).toBe(summary.socketsBefore);
   }, 60_000);
 });
+
+describe('worker_threads terminated inside throwing calls', () => {
+  // Built without NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS, the first round aborted the process:
+  // node-addon-api's rethrow of an error the terminating worker could not take escaped as a C++
+  // exception ("terminate called after throwing an instance of 'Napi::Error'").
+  it('60 rounds: each worker ends with exit code 1, the process lives and its own calls still throw coded errors', async () => {
+    const child = fileURLToPath(new URL('./reliability/terminate-child.mjs', import.meta.url));
+    const result = await runNode(child, ['60'], [], 50_000);
+    expect(result.signal, result.stderr.slice(-4000)).toBe(null);
+    expect(result.status, result.stderr.slice(-4000)).toBe(0);
+    expect(summaryOf(result)).toEqual({ rounds: 60, exitCodes: { 1: 60 }, mainThrown: 3 });
+  }, 60_000);
+});
