@@ -124,3 +124,144 @@ describe('the afterEach recipe', () => {
     expect(1).toBe(1);
   });
 });
+
+describe('what a leak check prints and keeps', () => {
+  it('one line per socket: state, ends (IPv6 in brackets), holder, timer, idle time, queues', async () => {
+    for (const host of ['127.0.0.1', '::1'] as const) {
+      const since = socketBaseline();
+      const p = await tcpPair(host);
+      pairs.push(p);
+      p.client.write('abc');
+      await until(() =>
+        leakedSockets({ since }).some(
+          (s) => s.localPort === p.server.localPort && s.remotePort === p.server.remotePort && s.unread === 3,
+        ),
+      );
+      const at = (port: number) => (host === '::1' ? `[::1]:${port}` : `127.0.0.1:${port}`);
+      const leaked = leakedSockets({ since });
+      const listen = leaked.find((s) => s.state === 'LISTEN')!;
+      expect(describeSocket(listen)).toBe(
+        `LISTEN listening on ${at(p.port)}, held by an fd of this process, no timer, 0 waiting for accept()`,
+      );
+      const server = leaked.find((s) => s.state === 'ESTABLISHED' && s.localPort === p.port)!;
+      expect(describeSocket(server)).toMatch(
+        new RegExp(
+          `^ESTABLISHED ${escape(at(p.port))} → ${escape(at(p.server.remotePort!))}, held by an fd of this process, ` +
+            `no timer, idle \\d+ ms, 3 bytes unread, 0 queued to send$`,
+        ),
+      );
+    }
+  });
+
+  it('the TIME_WAIT of a clean close: its holder and timer, and no queues', async () => {
+    const since = socketBaseline();
+    const p = await tcpPair();
+    pairs.push(p);
+    const clientPort = p.client.localPort!;
+    p.client.end(); // the client closes first: its end waits in TIME_WAIT, found through the listener it connected to
+    await once(p.server, 'end');
+    p.server.end();
+    await once(p.client, 'close');
+    const isClient = (s: { localPort: number; state: string }) => s.localPort === clientPort && s.state === 'TIME_WAIT';
+    await until(() => leakedSockets({ since, closing: true }).some(isClient));
+    const tw = leakedSockets({ since, closing: true }).find(isClient)!;
+    expect(describeSocket(tw)).toMatch(
+      new RegExp(
+        `^TIME_WAIT 127\\.0\\.0\\.1:${clientPort} → 127\\.0\\.0\\.1:${p.port}, no fd: the connecting end of a connection to a ` +
+          `listener of this process, time-wait timer fires in \\d+ ms$`,
+      ),
+    );
+    // A baseline taken now holds it among the closing sockets, by cookie, and not among the fds.
+    const baseline = socketBaseline();
+    expect(baseline.closing!.has(tw.cookie)).toBe(true);
+    expect(baseline.inodes.has(tw.inode)).toBe(false);
+    expect(leakedSockets({ since: baseline, closing: true }).some(isClient)).toBe(false);
+    // Without `closing`, the default, it is not named at all.
+    expect(leakedSockets({ since }).some(isClient)).toBe(false);
+  });
+
+  it("a baseline without closing holds every socket fd's inode (TCP and others) and no cookies", async () => {
+    const p = await tcpPair();
+    pairs.push(p);
+    const quick = socketBaseline({ closing: false });
+    const full = socketBaseline();
+    expect(quick.closing).toBeUndefined();
+    // The full one names the TCP sockets the kernel's table has for this process's fds.
+    expect(full.inodes.size).toBeGreaterThanOrEqual(3);
+    expect([...full.inodes].filter((inode) => !quick.inodes.has(inode))).toEqual([]);
+    expect(full.closing).toBeInstanceOf(Set);
+    expect(quick.takenAt).toBeLessThanOrEqual(full.takenAt);
+    expect(quick.takenAt).toBeGreaterThan(0);
+  });
+
+  it('takes only a baseline socketBaseline() could have made', () => {
+    const ok = { inodes: new Set<number>(), closing: undefined, takenAt: 0 };
+    expect(leakedSockets({ since: ok })).toEqual(expect.any(Array));
+    expect(leakedSockets({ since: { ...ok, closing: new Set<bigint>() } })).toEqual(expect.any(Array));
+    for (const bad of [
+      null,
+      { ...ok, inodes: [] },
+      { ...ok, takenAt: '0' },
+      { ...ok, closing: [] },
+      { inodes: new Set<number>() },
+    ]) {
+      expect(() => leakedSockets({ since: bad as never }), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_ARG_TYPE',
+          message: expect.stringMatching(
+            /^The "options\.since" argument must be a SocketBaseline from socketBaseline\(\)\. Received /,
+          ),
+        }),
+      );
+    }
+    expect(() => socketBaseline({ closing: 'yes' as never })).toThrow(
+      expect.objectContaining({
+        message: `The "options.closing" argument must be of type boolean. Received type string ('yes')`,
+      }),
+    );
+    expect(() => leakedSockets({ closing: 1 as never })).toThrow(
+      expect.objectContaining({ message: 'The "options.closing" argument must be of type boolean. Received type number (1)' }),
+    );
+  });
+
+  it('the failure lists each socket on its own line under a count', async () => {
+    markSockets();
+    const a = net.createServer().listen(0, '127.0.0.1');
+    const b = net.createServer().listen(0, '127.0.0.1');
+    await Promise.all([once(a, 'listening'), once(b, 'listening')]);
+    try {
+      let error: AssertionError | undefined;
+      try {
+        expectNoLeakedSockets();
+      } catch (e) {
+        error = e as AssertionError;
+      }
+      const lines = error!.message.split('\n');
+      expect(lines[0]).toBe('2 TCP sockets left behind:');
+      expect(lines.slice(1).sort()).toEqual(
+        [a, b].map((s) => `  ${describeSocket(leakedSocketOn((s.address() as net.AddressInfo).port))}`).sort(),
+      );
+      expect(error!.actual).toEqual(lines.slice(1).map((l) => l.slice(2)));
+      expect(error!.expected).toEqual([]);
+    } finally {
+      a.close();
+      b.close();
+    }
+    markSockets();
+    const c = net.createServer().listen(0, '127.0.0.1');
+    await once(c, 'listening');
+    try {
+      expect(() => expectNoLeakedSockets()).toThrow(/^1 TCP socket left behind:\n {2}LISTEN /);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function leakedSocketOn(port: number) {
+  return leakedSockets({ since: { inodes: new Set(), closing: undefined, takenAt: 0 } }).find((s) => s.localPort === port)!;
+}
