@@ -5,6 +5,7 @@ import net from 'node:net';
 import { AssertionError } from 'node:assert';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeSocket, expectNoLeakedSockets, leakedSockets, markSockets, socketBaseline } from '../src/testing.js';
+import { leakNamed } from '../src/controls/leaks.js';
 import { tcpPair, until, type TcpPair } from './helpers.js';
 
 let pairs: TcpPair[] = [];
@@ -178,6 +179,13 @@ describe('what a leak check prints and keeps', () => {
     expect(leakedSockets({ since: baseline, closing: true }).some(isClient)).toBe(false);
     // Without `closing`, the default, it is not named at all.
     expect(leakedSockets({ since }).some(isClient)).toBe(false);
+    // A baseline without cookies (closing: false) counts every closing socket as new.
+    expect(leakedSockets({ since: socketBaseline({ closing: false }), closing: true }).some(isClient)).toBe(true);
+    // The catalog names one connection by its two ports.
+    expect(leakNamed(clientPort, p.port)).toBeUndefined(); // no fd holds it: not a leak of an fd
+    expect(leakNamed(p.port, 0)).toMatchObject({ state: 'LISTEN', localPort: p.port });
+    expect(leakNamed(p.port, 1)).toBeUndefined();
+    expect(leakNamed(1, 0)).toBeUndefined();
   });
 
   it("a baseline without closing holds every socket fd's inode (TCP and others) and no cookies", async () => {

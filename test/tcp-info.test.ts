@@ -202,6 +202,31 @@ describe('tcpInfoBatch', () => {
     await other.close();
   });
 
+  it('the same array grown between ticks: the members read before keep their slots, the new ones are read', async () => {
+    pair = await tcpPair(undefined, { allowHalfOpen: true });
+    const sockets: Array<net.Socket | net.Server> = [pair.client];
+    const buffer = new Uint8Array(5 * TCP_INFO_SIZE);
+    const state = (lengths: Int32Array, i: number) =>
+      decodeTcpInfo(buffer.subarray(i * TCP_INFO_SIZE, (i + 1) * TCP_INFO_SIZE), lengths[i]).state;
+    expect(state(tcpInfoBatch(sockets, buffer), 0)).toBe('ESTABLISHED');
+    sockets.push(pair.listener, pair.server);
+    let lengths = tcpInfoBatch(sockets, buffer);
+    expect([0, 1, 2].map((i) => state(lengths, i))).toEqual(['ESTABLISHED', 'LISTEN', 'ESTABLISHED']);
+    // Past the next power of two, after the first member changed state.
+    pair.server.end();
+    await until(() => tcpInfo(pair!.client).state === 'CLOSE_WAIT' && tcpInfo(pair!.server).state === 'FIN_WAIT2');
+    sockets.push(pair.client, pair.listener);
+    lengths = tcpInfoBatch(sockets, buffer);
+    expect([0, 1, 2, 3, 4].map((i) => state(lengths, i))).toEqual(['CLOSE_WAIT', 'LISTEN', 'FIN_WAIT2', 'CLOSE_WAIT', 'LISTEN']);
+    // Shrunk: only the first members are read, into the first slots.
+    sockets.length = 1;
+    buffer.fill(0);
+    lengths = tcpInfoBatch(sockets, buffer);
+    expect(lengths).toHaveLength(1);
+    expect(state(lengths, 0)).toBe('CLOSE_WAIT');
+    expect(buffer.subarray(TCP_INFO_SIZE).every((b) => b === 0)).toBe(true);
+  });
+
   it('an empty list reads nothing', () => {
     expect(tcpInfoBatch([], new Uint8Array(0))).toEqual(new Int32Array(0));
   });
@@ -220,6 +245,33 @@ describe('tcpInfoBatch', () => {
     );
     expect(() => tcpInfoBatch([pair!.client], new Uint8Array(TCP_INFO_SIZE), new Uint32Array(1) as never)).toThrow(
       code('ERR_INVALID_ARG_TYPE'),
+    );
+    const message = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    expect(message(() => tcpInfoBatch('x' as never, new Uint8Array(0)))).toBe(
+      `The "sockets" argument must be an Array. Received type string ('x')`,
+    );
+    expect(message(() => tcpInfoBatch([], 'x' as never))).toBe(
+      `The "buffer" argument must be an ArrayBufferView. Received type string ('x')`,
+    );
+    expect(message(() => tcpInfoBatch([], new Uint8Array(0), [] as never))).toBe(
+      'The "lengths" argument must be an instance of Int32Array. Received an instance of Array',
+    );
+    expect(message(() => tcpInfoBatch([pair!.client, pair!.server], new Uint8Array(2 * TCP_INFO_SIZE), new Int32Array(1)))).toBe(
+      'The value of "lengths" is out of range. It must be at least 2 long (one per socket). Received 1',
+    );
+    expect(message(() => tcpInfoBatch([pair!.client, pair!.server], new Uint8Array(2 * TCP_INFO_SIZE - 1)))).toBe(
+      `The value of "buffer" is out of range. It must be at least ${2 * TCP_INFO_SIZE} bytes long (${TCP_INFO_SIZE} per socket). Received ${2 * TCP_INFO_SIZE - 1}`,
+    );
+    // Exactly long enough is enough; lengths may be longer than the list.
+    expect(tcpInfoBatch([pair!.client], new Uint8Array(TCP_INFO_SIZE), new Int32Array(3))).toHaveLength(3);
+    expect(message(() => tcpInfoBatch([pair!.client, 5 as never], new Uint8Array(2 * TCP_INFO_SIZE)))).toMatch(
+      /^The "sockets" argument must be an instance of net\.Socket/,
     );
   });
 
