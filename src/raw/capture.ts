@@ -125,8 +125,8 @@ class Tap {
     this.#linger.unref();
   }
 
+  /** Run by the linger timer only, which join() cancels: no capture uses this tap any more. */
   close(): void {
-    if (this.captures.size > 0 || tap !== this) return;
     tap = undefined;
     clearInterval(this.#drain);
     native.rawIo.close(this.fd);
@@ -153,26 +153,23 @@ const kTake: unique symbol = Symbol('sockctl.capture.take');
 interface OwnedEnd {
   address: string;
   port: number;
-  family: 4 | 6;
 }
 
-/** getsockname(2) of a socket: Node's own `address()` for its sockets, the addon's for the library's. */
-function ownedEnd(socket: SocketLike, fd: number): OwnedEnd | undefined {
+/**
+ * getsockname(2) of a socket whose port native.capture.add has just taken, so a bound IPv4 or
+ * IPv6 TCP socket: Node's own `address()` for its sockets, the addon's for the library's.
+ */
+function ownedEnd(socket: SocketLike, fd: number): OwnedEnd {
   let address: string;
   let port: number;
-  let family: 4 | 6;
   if (socket instanceof Socket || socket instanceof Server) {
-    const info = socket.address() as Partial<AddressInfo> | string | null;
-    if (info === null || typeof info === 'string' || typeof info.port !== 'number' || typeof info.address !== 'string')
-      return undefined;
-    ({ address, port } = info);
-    family = info.family === 'IPv6' ? 6 : 4;
+    ({ address, port } = socket.address() as AddressInfo);
   } else {
     const name = native.rawIo.getsockname(fd);
-    if (typeof name === 'number') return undefined;
-    [address, port, family] = name;
+    if (typeof name === 'number') throw systemError(-name, 'getsockname'); // a negated errno
+    [address, port] = name;
   }
-  return { address: address.startsWith('::ffff:') ? address.slice(7) : address, port, family };
+  return { address: address.startsWith('::ffff:') ? address.slice(7) : address, port };
 }
 
 function owns(end: OwnedEnd, segmentEnd: SegmentEnd, family: 4 | 6): boolean {
@@ -260,10 +257,7 @@ export class Capture {
   }
 
   #own(sockets: readonly SocketLike[], fds: number[]): void {
-    sockets.forEach((socket, i) => {
-      const end = ownedEnd(socket, fds[i]);
-      if (end) this.#ends.push(end);
-    });
+    sockets.forEach((socket, i) => this.#ends.push(ownedEnd(socket, fds[i])));
   }
 
   /** The segments seen so far, oldest first (the ring is emptied first). */
