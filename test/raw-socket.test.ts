@@ -200,6 +200,84 @@ describe.each(HOSTS)('kernel answers as data (%s)', (host) => {
     for (let i = 1; i < trace.length; i++) expect(trace[i].at).toBeGreaterThanOrEqual(trace[i - 1].at);
     expect(trace[0].at).toBeGreaterThanOrEqual(0);
   });
+
+  it('the trace, entry by entry: fd, syscall, detail, result or errno and code, state', async () => {
+    const trace: TraceEntry[] = [];
+    const { client, server, listener, port } = await rawPair(host, trace);
+    await client.send('ab');
+    await server.recv(1);
+    const serverFd = server.fd;
+    server.close();
+    await client.recv(16);
+    await client.send('x');
+    client.shutdown('write');
+    const clientFd = client.fd;
+    client.abort();
+    const listenerFd = listener.fd;
+    listener.close();
+    const af = host === '::1' ? 'AF_INET6' : 'AF_INET';
+    const done = (fd: number, syscall: string, detail: string | undefined, result: number, state?: string) => ({
+      fd,
+      syscall,
+      ok: true,
+      ...(detail === undefined ? {} : { detail }),
+      result,
+      ...(state === undefined ? {} : { state }),
+      at: expect.any(Number),
+    });
+    const failed = (fd: number, syscall: string, detail: string, errno: number, code: string, state: unknown) => ({
+      fd,
+      syscall,
+      ok: false,
+      detail,
+      errno,
+      code,
+      state,
+      at: expect.any(Number),
+    });
+    expect(trace).toEqual([
+      done(listenerFd, 'socket', af, listenerFd, 'CLOSE'),
+      done(listenerFd, 'bind', `${host}:0`, 0, 'CLOSE'),
+      done(listenerFd, 'listen', 'backlog=16', 0, 'LISTEN'),
+      done(clientFd, 'socket', af, clientFd, 'CLOSE'),
+      // On loopback the handshake is done by the time connect(2) returns EINPROGRESS.
+      failed(clientFd, 'connect', `${host}:${port}`, -115, 'EINPROGRESS', expect.stringMatching(/^(SYN_SENT|ESTABLISHED)$/)),
+      done(clientFd, 'getsockopt', 'SO_ERROR=0', 0, 'ESTABLISHED'),
+      done(listenerFd, 'accept', undefined, serverFd, 'LISTEN'),
+      done(clientFd, 'send', '2 bytes', 2, 'ESTABLISHED'),
+      done(serverFd, 'recv', '1 bytes max', 1, 'ESTABLISHED'),
+      done(serverFd, 'close', undefined, 0),
+      failed(clientFd, 'recv', '16 bytes max', -104, 'ECONNRESET', 'CLOSE'),
+      failed(clientFd, 'send', '1 bytes', -32, 'EPIPE', 'CLOSE'),
+      failed(clientFd, 'shutdown', 'how=write', -107, 'ENOTCONN', 'CLOSE'),
+      done(clientFd, 'setsockopt', 'SO_LINGER={1,0}', 0, 'CLOSE'),
+      done(clientFd, 'close', undefined, 0),
+      done(listenerFd, 'close', undefined, 0),
+    ]);
+  });
+
+  it('a refused connect in the trace: EINPROGRESS, then SO_ERROR names the refusal', async () => {
+    const trace: TraceEntry[] = [];
+    const listener = track(ok(await RawSocket.listen({ host })).socket);
+    const port = listener.localAddress!.port;
+    listener.close(); // nothing listens on the port any more
+    const result = await RawSocket.connect({ host, port, trace });
+    // The socket is closed again after a failed connect: no state to read.
+    expect(result).toEqual({ ok: false, syscall: 'connect', errno: -111, code: 'ECONNREFUSED' });
+    expect(trace.map(({ at: _at, fd: _fd, ...e }) => e)).toEqual([
+      {
+        syscall: 'socket',
+        ok: true,
+        detail: host === '::1' ? 'AF_INET6' : 'AF_INET',
+        result: expect.any(Number),
+        state: 'CLOSE',
+      },
+      { syscall: 'connect', ok: false, detail: `${host}:${port}`, errno: -115, code: 'EINPROGRESS', state: 'CLOSE' },
+      // getsockopt(2) itself succeeds; the value it read is the pending error.
+      { syscall: 'getsockopt', ok: true, detail: 'SO_ERROR=ECONNREFUSED', result: 111, state: 'CLOSE' },
+      { syscall: 'close', ok: true, result: 0 },
+    ]);
+  });
 });
 
 describe.each(HOSTS)('controls accept a RawSocket (%s)', (host) => {
@@ -246,41 +324,51 @@ describe.each(HOSTS)('controls accept a RawSocket (%s)', (host) => {
 describe('bad arguments throw coded errors, never crash', () => {
   it('each method refuses wrong types and values', async () => {
     const { client, listener } = await rawPair();
-    const cases: Array<[() => unknown, string]> = [
-      [() => RawSocket.create(5 as never), 'ERR_OUT_OF_RANGE'],
-      [() => RawSocket.create('4' as never), 'ERR_INVALID_ARG_TYPE'],
-      [() => RawSocket.create(4, { trace: 'yes' as never }), 'ERR_INVALID_ARG_TYPE'],
-      [() => RawSocket.create(4, null as never), 'ERR_INVALID_ARG_TYPE'],
-      [() => RawSocket.listen({ host: 'localhost' }), 'ERR_INVALID_ARG_VALUE'],
-      [() => RawSocket.listen({ port: 70000 }), 'ERR_OUT_OF_RANGE'],
-      [() => RawSocket.listen({ backlog: Number.NaN }), 'ERR_OUT_OF_RANGE'],
-      [() => RawSocket.listen(null as never), 'ERR_INVALID_ARG_TYPE'],
-      [() => RawSocket.connect(undefined as never), 'ERR_INVALID_ARG_TYPE'],
-      [() => RawSocket.connect({ host: 42 as never, port: 1 }), 'ERR_INVALID_ARG_TYPE'],
-      [() => RawSocket.connect({ host: '127.0.0.1', port: -1 }), 'ERR_OUT_OF_RANGE'],
-      [() => RawSocket.connect({ host: '127.0.0.1', port: 1, timeout: 1.5 }), 'ERR_OUT_OF_RANGE'],
-      [() => client.bind('nope'), 'ERR_INVALID_ARG_VALUE'],
-      [() => client.bind('127.0.0.1', 2 ** 53), 'ERR_OUT_OF_RANGE'],
-      [() => client.listen(-1), 'ERR_OUT_OF_RANGE'],
-      [() => client.connect('127.0.0.1', '80' as never), 'ERR_INVALID_ARG_TYPE'],
-      [() => client.connect('127.0.0.1', 80, { wait: 'no' as never }), 'ERR_INVALID_ARG_TYPE'],
-      [() => client.connect('127.0.0.1', 80, { timeout: -1 }), 'ERR_OUT_OF_RANGE'],
-      [() => listener.accept(3 as never), 'ERR_INVALID_ARG_TYPE'],
-      [() => client.send(42 as never), 'ERR_INVALID_ARG_TYPE'],
-      [() => client.send([1, 2] as never), 'ERR_INVALID_ARG_TYPE'],
-      [() => client.send('x', { timeout: Infinity }), 'ERR_OUT_OF_RANGE'],
-      [() => client.recv(0), 'ERR_OUT_OF_RANGE'],
-      [() => client.recv(2 ** 31), 'ERR_OUT_OF_RANGE'],
-      [() => client.recv(Number.NaN), 'ERR_OUT_OF_RANGE'],
-      [() => client.recv('8' as never), 'ERR_INVALID_ARG_TYPE'],
-      [() => client.shutdown('sideways' as never), 'ERR_INVALID_ARG_VALUE'],
-      [() => client.shutdown(1 as never), 'ERR_INVALID_ARG_TYPE'],
-      [() => client.readable(-5), 'ERR_OUT_OF_RANGE'],
-      [() => client.writable(2 ** 40), 'ERR_OUT_OF_RANGE'],
+    const cases: Array<[() => unknown, string, string]> = [
+      [() => RawSocket.create(5 as never), 'ERR_OUT_OF_RANGE', 'family'],
+      [() => RawSocket.create('4' as never), 'ERR_INVALID_ARG_TYPE', 'family'],
+      [() => RawSocket.create(4, { trace: 'yes' as never }), 'ERR_INVALID_ARG_TYPE', 'options.trace'],
+      [() => RawSocket.create(4, null as never), 'ERR_INVALID_ARG_TYPE', 'options'],
+      [() => RawSocket.listen({ host: 'localhost' }), 'ERR_INVALID_ARG_VALUE', 'options.host'],
+      [() => RawSocket.listen({ port: 70000 }), 'ERR_OUT_OF_RANGE', 'options.port'],
+      [() => RawSocket.listen({ backlog: Number.NaN }), 'ERR_OUT_OF_RANGE', 'options.backlog'],
+      [() => RawSocket.listen(null as never), 'ERR_INVALID_ARG_TYPE', 'options'],
+      [() => RawSocket.connect(undefined as never), 'ERR_INVALID_ARG_TYPE', 'options.host'],
+      [() => RawSocket.connect({ host: 42 as never, port: 1 }), 'ERR_INVALID_ARG_TYPE', 'options.host'],
+      [() => RawSocket.connect({ host: '127.0.0.1', port: -1 }), 'ERR_OUT_OF_RANGE', 'options.port'],
+      [() => RawSocket.connect({ host: '127.0.0.1', port: 1, timeout: 1.5 }), 'ERR_OUT_OF_RANGE', 'options.timeout'],
+      [() => client.bind('nope'), 'ERR_INVALID_ARG_VALUE', 'host'],
+      [() => client.bind('127.0.0.1', 2 ** 53), 'ERR_OUT_OF_RANGE', 'port'],
+      [() => client.listen(-1), 'ERR_OUT_OF_RANGE', 'backlog'],
+      [() => client.connect('127.0.0.1', '80' as never), 'ERR_INVALID_ARG_TYPE', 'port'],
+      [() => client.connect('127.0.0.1', 80, { wait: 'no' as never }), 'ERR_INVALID_ARG_TYPE', 'options.wait'],
+      [() => client.connect('127.0.0.1', 80, { timeout: -1 }), 'ERR_OUT_OF_RANGE', 'options.timeout'],
+      [() => listener.accept(3 as never), 'ERR_INVALID_ARG_TYPE', 'options'],
+      [() => client.send(42 as never), 'ERR_INVALID_ARG_TYPE', 'data'],
+      [() => client.send([1, 2] as never), 'ERR_INVALID_ARG_TYPE', 'data'],
+      [() => client.send('x', { timeout: Infinity }), 'ERR_OUT_OF_RANGE', 'options.timeout'],
+      [() => client.recv(0), 'ERR_OUT_OF_RANGE', 'maxBytes'],
+      [() => client.recv(2 ** 31), 'ERR_OUT_OF_RANGE', 'maxBytes'],
+      [() => client.recv(Number.NaN), 'ERR_OUT_OF_RANGE', 'maxBytes'],
+      [() => client.recv('8' as never), 'ERR_INVALID_ARG_TYPE', 'maxBytes'],
+      [() => client.shutdown('sideways' as never), 'ERR_INVALID_ARG_VALUE', 'how'],
+      [() => client.shutdown(1 as never), 'ERR_INVALID_ARG_TYPE', 'how'],
+      [() => client.readable(-5), 'ERR_OUT_OF_RANGE', 'timeoutMs'],
+      [() => client.writable(2 ** 40), 'ERR_OUT_OF_RANGE', 'timeoutMs'],
     ];
-    for (const [call, code] of cases) {
+    for (const [call, code, name] of cases) {
       expect(call, String(call)).toThrow(coded(code));
+      // The message names the argument as the caller wrote it (Node's two quotings).
+      expect(thrownBy(call, [])).toMatchObject({
+        message: expect.stringMatching(new RegExp(`^The (value of "|"|argument ')${name.replace('.', '\\.')}["'] `)),
+      });
     }
+    expect(thrownBy(() => client.send(42 as never), [])).toMatchObject({
+      message: 'The "data" argument must be of type string or an instance of Buffer or Uint8Array. Received type number (42)',
+    });
+    expect(thrownBy(() => RawSocket.create(4, { trace: 'yes' as never }), [])).toMatchObject({
+      message: `The "options.trace" argument must be of type boolean or an Array. Received type string ('yes')`,
+    });
     expect(ok(await client.send('still works')).bytes).toBe(11);
   });
 
