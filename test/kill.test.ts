@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canKill, kill, socketCookie } from '../src/index.js';
+import { canKill, kill, socketCookie, systemError } from '../src/index.js';
+import { explain as explainKill, probeFailure } from '../src/raw/kill.js';
+import { HOW_TO_GET_CAP_NET_ADMIN } from '../src/controls/errors.js';
 import { HOSTS, nextError, tcpPair, type TcpPair } from './helpers.js';
 
 const probe = canKill();
@@ -191,5 +193,74 @@ describe('kill refuses what is not a connection', () => {
     const p = await newPair();
     expect(() => kill(p.listener as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', name: 'TypeError' }));
     expect(() => kill(new net.Socket())).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_NOT_CONNECTED' }));
+  });
+});
+
+// What a user reads where kill cannot work (another kernel, no privilege): the same errors the
+// kernel gives there, built here, since this suite's kernel and privileges answer ok.
+describe('the reasons kill and canKill give', () => {
+  it('canKill: one reason per errno and step', () => {
+    expect(probeFailure(1, 'sock_diag')).toEqual({
+      ok: false,
+      code: 'EPERM',
+      reason: `SOCK_DESTROY needs CAP_NET_ADMIN over the socket's network namespace. ${HOW_TO_GET_CAP_NET_ADMIN}`,
+    });
+    expect(probeFailure(95, 'sock_diag')).toEqual({
+      ok: false,
+      // errno 95: Node names it ENOTSUP (EOPNOTSUPP has the same number on Linux).
+      code: 'ENOTSUP',
+      reason:
+        'this kernel cannot destroy sockets: it was built without CONFIG_INET_DIAG_DESTROY (SOCK_DESTROY answers ' +
+        'EOPNOTSUPP, errno 95, which Node names ENOTSUP).',
+    });
+    expect(probeFailure(2, 'sock_diag')).toEqual({
+      ok: false,
+      code: 'ENOENT',
+      reason:
+        'the kernel has no TCP handler for sock_diag: the inet_diag / tcp_diag modules are not loaded and could not be ' +
+        'loaded on demand (as root: `modprobe tcp_diag`).',
+    });
+    expect(probeFailure(2, 'connect')).toEqual({
+      ok: false,
+      code: 'ENOENT',
+      reason: 'connect ENOENT: could not set up a throwaway connection on 127.0.0.1 to probe (is lo up?).',
+    });
+    expect(probeFailure(101, 'connect')).toEqual({
+      ok: false,
+      code: 'ENETUNREACH',
+      reason: 'connect ENETUNREACH: could not set up a throwaway connection on 127.0.0.1 to probe (is lo up?).',
+    });
+    expect(probeFailure(22, 'sock_diag')).toEqual({
+      ok: false,
+      code: 'EINVAL',
+      reason: 'sock_diag EINVAL: the kernel refused SOCK_DESTROY on a throwaway socket.',
+    });
+  });
+
+  it('kill: EPERM names the capability; EOPNOTSUPP and ENOENT say what the kernel lacks; others pass as they are', () => {
+    const eperm = explainKill(systemError(1, 'sock_diag')) as Error & { missing?: string };
+    expect(eperm.message).toBe(
+      `sock_diag EPERM: SOCK_DESTROY needs CAP_NET_ADMIN over the socket's network namespace. ${HOW_TO_GET_CAP_NET_ADMIN}`,
+    );
+    expect(eperm.missing).toBe('CAP_NET_ADMIN');
+    expect((explainKill(systemError(95, 'sock_diag')) as Error).message).toBe(
+      'sock_diag ENOTSUP: this kernel cannot destroy sockets: it was built without CONFIG_INET_DIAG_DESTROY (SOCK_DESTROY ' +
+        'answers EOPNOTSUPP, errno 95, which Node names ENOTSUP).',
+    );
+    expect((explainKill(systemError(2, 'sock_diag')) as Error).message).toBe(
+      'sock_diag ENOENT: no socket with this 4-tuple and cookie in this network namespace, or the kernel has no TCP handler ' +
+        'for sock_diag: the inet_diag / tcp_diag modules are not loaded and could not be loaded on demand (as root: ' +
+        '`modprobe tcp_diag`). canKill() tells which.',
+    );
+    expect((explainKill(systemError(2, 'getpeername')) as Error).message).toBe('getpeername ENOENT');
+    expect((explainKill(systemError(107, 'getpeername')) as Error).message).toBe('getpeername ENOTCONN');
+    expect(explainKill({ code: 'ENOENT', syscall: 'sock_diag' })).toEqual({ code: 'ENOENT', syscall: 'sock_diag' });
+  });
+
+  it('abort and kill name the refused listener the same way', async () => {
+    const p = await newPair();
+    expect(() => kill(p.listener as never)).toThrow(
+      'The "socket" argument must be a connection, not a net.Server. Received an instance of Server',
+    );
   });
 });

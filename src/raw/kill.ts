@@ -3,6 +3,7 @@
  * (SOCK_DESTROY, what `ss -K` sends), matched by its 4-tuple and its own SO_COOKIE.
  */
 import { Server, type Socket } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, systemError, type ProbeResult } from '../controls/errors.js';
 import { invalidArgType } from '../controls/validate.js';
 import { fdOf, type OwnedSocket, type SocketLike } from '../controls/handle.js';
@@ -11,7 +12,11 @@ import { native } from '../controls/native.js';
 const KILL_EPERM = "SOCK_DESTROY needs CAP_NET_ADMIN over the socket's network namespace. " + HOW_TO_GET_CAP_NET_ADMIN;
 
 const KILL_EOPNOTSUPP =
-  'this kernel cannot destroy sockets: it was built without CONFIG_INET_DIAG_DESTROY ' + '(SOCK_DESTROY answers EOPNOTSUPP).';
+  'this kernel cannot destroy sockets: it was built without CONFIG_INET_DIAG_DESTROY ' +
+  '(SOCK_DESTROY answers EOPNOTSUPP, errno 95, which Node names ENOTSUP).';
+
+// errno 95 is both EOPNOTSUPP and ENOTSUP on Linux; Node (libuv) names it 'ENOTSUP'.
+const { EOPNOTSUPP } = osConstants.errno;
 
 // Measured on Debian's 6.1 kernel booted without its modules: inet_diag and tcp_diag are
 // modules there, and without them every SOCK_DESTROY answers ENOENT, even for root.
@@ -22,10 +27,11 @@ const KILL_NO_HANDLER =
 const KILL_ENOENT =
   'no socket with this 4-tuple and cookie in this network namespace, or ' + KILL_NO_HANDLER + ' canKill() tells which.';
 
-function explain(error: unknown): unknown {
+/** A SOCK_DESTROY failure with a message saying what is missing. Exported for tests. */
+export function explain(error: unknown): unknown {
   const e = error as Error & { code?: unknown; syscall?: unknown };
   if (e instanceof Error && e.syscall === 'sock_diag') {
-    if (e.code === 'EOPNOTSUPP') e.message = `sock_diag EOPNOTSUPP: ${KILL_EOPNOTSUPP}`;
+    if (e.errno === -EOPNOTSUPP) e.message = `sock_diag ${e.code}: ${KILL_EOPNOTSUPP}`;
     if (e.code === 'ENOENT') e.message = `sock_diag ENOENT: ${KILL_ENOENT}`;
   }
   return explainPermission(error, KILL_EPERM);
@@ -42,7 +48,7 @@ function explain(error: unknown): unknown {
  * never another one that holds (or later reuses) the same addresses. Needs CAP_NET_ADMIN over
  * the socket's network namespace — inside a user + network namespace ({@link runInNetns}) too —
  * and a kernel built with CONFIG_INET_DIAG_DESTROY. Errors: `EPERM` (`syscall` `'sock_diag'`,
- * `request` `'SOCK_DESTROY'`, `missing` `'CAP_NET_ADMIN'`), `EOPNOTSUPP` (kernel without
+ * `request` `'SOCK_DESTROY'`, `missing` `'CAP_NET_ADMIN'`), `ENOTSUP` (errno 95, EOPNOTSUPP: kernel without
  * the feature), `ENOENT` (no such socket in this network namespace — or no TCP sock_diag
  * handler: inet_diag / tcp_diag not loaded; {@link canKill} tells which), `ENOTCONN` (`syscall`
  * `'getpeername'`: the socket has no peer — not connected, already reset or killed),
@@ -76,7 +82,7 @@ export function socketCookie(socket: SocketLike): bigint {
 /**
  * Probes whether {@link kill} can work here: opens a throwaway connection on 127.0.0.1,
  * destroys its client end with SOCK_DESTROY and closes everything. The answer comes from the
- * running kernel: `{ ok: false, code: 'EPERM' }` without CAP_NET_ADMIN, `'EOPNOTSUPP'` on a
+ * running kernel: `{ ok: false, code: 'EPERM' }` without CAP_NET_ADMIN, `'ENOTSUP'` (errno 95, EOPNOTSUPP) on a
  * kernel without CONFIG_INET_DIAG_DESTROY, `'ENOENT'` when the kernel has no TCP sock_diag
  * handler (inet_diag / tcp_diag modules not loaded), `'ENETUNREACH'` when loopback is down.
  *
@@ -86,11 +92,15 @@ export function socketCookie(socket: SocketLike): bigint {
  */
 export function canKill(): ProbeResult {
   const [errno, step] = native.diag.probeKill();
-  if (errno === 0) return { ok: true };
+  return errno === 0 ? { ok: true } : probeFailure(errno, step);
+}
+
+/** What canKill() answers when the probe's `step` failed with `errno`. Exported for tests. */
+export function probeFailure(errno: number, step: string): ProbeResult {
   const { code } = systemError(errno, step);
   let reason: string;
   if (code === 'EPERM') reason = KILL_EPERM;
-  else if (code === 'EOPNOTSUPP') reason = KILL_EOPNOTSUPP;
+  else if (errno === EOPNOTSUPP) reason = KILL_EOPNOTSUPP;
   // The throwaway socket certainly exists: ENOENT can only mean the handler is missing.
   else if (code === 'ENOENT' && step === 'sock_diag') reason = KILL_NO_HANDLER;
   else if (step !== 'sock_diag') {
