@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { getUserTimeout, systemError } from '../src/index.js';
-import { codedError, errnoName, explainPermission } from '../src/controls/errors.js';
+import { codedError, errnoName, explainPermission, probeAnswer } from '../src/controls/errors.js';
 
 describe('systemError', () => {
   it('builds the error Node would: negative errno, code, syscall, and the option when given', () => {
@@ -78,5 +78,22 @@ describe('the wording of errors', () => {
     expect(e).toBeInstanceOf(Error);
     expect(e).toMatchObject({ name: 'Error', code: 'ERR_SOCKET_CLOSED', message: 'closed' });
     expect('errno' in e).toBe(false);
+  });
+});
+
+describe('probeAnswer (canBlackhole, canCapture, canForge)', () => {
+  it('ok for errno 0; EPERM says what is missing; another errno names the step and the code', () => {
+    expect(probeAnswer(0, 'socket', 'needs X', 'refused.')).toEqual({ ok: true });
+    expect(probeAnswer(1, 'socket', 'needs X', 'refused.')).toEqual({ ok: false, code: 'EPERM', reason: 'needs X' });
+    expect(probeAnswer(97, 'socket', 'needs X', 'the kernel refused a packet socket.')).toEqual({
+      ok: false,
+      code: 'EAFNOSUPPORT',
+      reason: 'socket EAFNOSUPPORT: the kernel refused a packet socket.',
+    });
+    expect(probeAnswer(13, 'setsockopt', 'needs X', 'refused.')).toEqual({
+      ok: false,
+      code: 'EACCES',
+      reason: 'setsockopt EACCES: refused.',
+    });
   });
 });

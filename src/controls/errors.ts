@@ -57,6 +57,16 @@ export interface ProbeResult {
   reason?: string;
 }
 
+/**
+ * A probe's answer from what the kernel said at `step` (`errno` 0: ok): EPERM gets `eperm`
+ * (what is missing and how to get it), any other errno `<step> <code>: <refused>`.
+ */
+export function probeAnswer(errno: number, step: string, eperm: string, refused: string): ProbeResult {
+  if (errno === 0) return { ok: true };
+  const { code } = systemError(errno, step);
+  return { ok: false, code, reason: code === 'EPERM' ? eperm : `${step} ${code}: ${refused}` };
+}
+
 /** A SystemError of a privileged operation, naming the privilege it lacked. */
 export interface PrivilegeError extends SocketSystemError {
   /** The capability the kernel asked for (`'CAP_NET_ADMIN'`), set for EPERM. */

@@ -12,7 +12,14 @@
  */
 import { Server, Socket, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { codedError, explainPermission, HOW_TO_GET_CAP_NET_RAW, systemError, type ProbeResult } from '../controls/errors.js';
+import {
+  codedError,
+  explainPermission,
+  HOW_TO_GET_CAP_NET_RAW,
+  probeAnswer,
+  systemError,
+  type ProbeResult,
+} from '../controls/errors.js';
 import { fdOf, type SocketLike } from '../controls/handle.js';
 import { native } from '../controls/native.js';
 import { invalidArgType, invalidArgValue, validateInteger, validateMs, validateObject } from '../controls/validate.js';
@@ -405,7 +412,5 @@ export function canCapture(): ProbeResult {
   // working once made. Probing again would cost a grace period on close (see the top).
   if (tap) return { ok: true };
   const [errno, step] = native.capture.probe();
-  if (errno === 0) return { ok: true };
-  const { code } = systemError(errno, step);
-  return { ok: false, code, reason: code === 'EPERM' ? CAPTURE_EPERM : `${step} ${code}: the kernel refused a packet socket.` };
+  return probeAnswer(errno, step, CAPTURE_EPERM, 'the kernel refused a packet socket.');
 }

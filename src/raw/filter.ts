@@ -5,7 +5,7 @@
  * Instruction encoding: linux/filter.h, Documentation/networking/filter.rst.
  */
 import os from 'node:os';
-import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, systemError, type ProbeResult } from '../controls/errors.js';
+import { explainPermission, HOW_TO_GET_CAP_NET_ADMIN, probeAnswer, type ProbeResult } from '../controls/errors.js';
 import { fdOf, type SocketLike } from '../controls/handle.js';
 import { native } from '../controls/native.js';
 
@@ -159,9 +159,5 @@ export function detachFilter(socket: SocketLike): void {
  */
 export function canAttachFilter(): ProbeResult {
   const [errno, syscall] = native.filter.probe(4);
-  if (errno === 0) return { ok: true };
-  const { code } = systemError(errno, syscall);
-  const reason =
-    code === 'EPERM' ? FILTER_EPERM : `${syscall} ${code}: the kernel refused a socket filter on a fresh TCP socket.`;
-  return { ok: false, code, reason };
+  return probeAnswer(errno, syscall, FILTER_EPERM, 'the kernel refused a socket filter on a fresh TCP socket.');
 }

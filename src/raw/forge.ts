@@ -5,7 +5,7 @@
  * peer's address (or another owned socket's): the addon takes both ends from the sockets
  * themselves and refuses any that is not loopback. See raw(7), RFC 9293 §3.1, RFC 5961.
  */
-import { explainPermission, HOW_TO_GET_CAP_NET_RAW, systemError, type ProbeResult } from '../controls/errors.js';
+import { explainPermission, HOW_TO_GET_CAP_NET_RAW, probeAnswer, systemError, type ProbeResult } from '../controls/errors.js';
 import { fdOf } from '../controls/handle.js';
 import { native } from '../controls/native.js';
 import { invalidArgType, invalidArgValue, validateInteger, validateObject } from '../controls/validate.js';
@@ -98,7 +98,5 @@ export function forge(to: RawSocket, segment: ForgedSegment, options: { from?: R
  */
 export function canForge(): ProbeResult {
   const [errno, step] = native.forge.probe();
-  if (errno === 0) return { ok: true };
-  const { code } = systemError(errno, step);
-  return { ok: false, code, reason: code === 'EPERM' ? FORGE_EPERM : `${step} ${code}: the kernel refused a raw IP socket.` };
+  return probeAnswer(errno, step, FORGE_EPERM, 'the kernel refused a raw IP socket.');
 }

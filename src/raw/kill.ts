@@ -29,7 +29,7 @@ const KILL_ENOENT =
 
 /** A SOCK_DESTROY failure with a message saying what is missing. Exported for tests. */
 export function explain(error: unknown): unknown {
-  const e = error as Error & { code?: unknown; syscall?: unknown };
+  const e = error as Error & { code?: unknown; syscall?: unknown; errno?: unknown };
   if (e instanceof Error && e.syscall === 'sock_diag') {
     if (e.errno === -EOPNOTSUPP) e.message = `sock_diag ${e.code}: ${KILL_EOPNOTSUPP}`;
     if (e.code === 'ENOENT') e.message = `sock_diag ENOENT: ${KILL_ENOENT}`;
