@@ -5,7 +5,7 @@
 // in the temp dir (nobody.ts), since the clone may sit where that uid cannot enter.
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -192,8 +192,78 @@ describe('runInNetns and canUseNetns, in this process', () => {
   });
 
   it('canUseNetns reports an unshare that cannot run, and one that fails, with a reason', () => {
-    expect(canUseNetns('/nonexistent/unshare')).toEqual({ ok: false, reason: expect.any(String) });
-    expect(canUseNetns(fakeUnshare)).toEqual({ ok: false, reason: expect.any(String) });
+    expect(canUseNetns('/nonexistent/unshare')).toEqual({
+      ok: false,
+      reason: '/nonexistent/unshare: spawnSync /nonexistent/unshare ENOENT',
+    });
+    expect(canUseNetns(fakeUnshare)).toEqual({
+      ok: false,
+      reason: `${fakeUnshare} -Urn failed (3): `,
+    });
+    const failing = path.join(path.dirname(fakeUnshare), 'failing');
+    writeFileSync(
+      failing,
+      '#!/bin/sh\necho "  unshare: write failed /proc/self/uid_map: Operation not permitted  " >&2\nexit 1\n',
+      {
+        mode: 0o755,
+      },
+    );
+    expect(canUseNetns(failing)).toEqual({
+      ok: false,
+      reason: `${failing} -Urn failed (1): unshare: write failed /proc/self/uid_map: Operation not permitted`,
+    });
     expect(canUseNetns('true')).toEqual({ ok: true });
+  });
+
+  it('netnsCommand and runInNetns name what they refuse', () => {
+    const message = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(message(() => netnsCommand(''))).toBe(`The "command" argument must be a non-empty string. Received type string ('')`);
+    expect(message(() => netnsCommand(5 as never))).toBe(
+      'The "command" argument must be a non-empty string. Received type number (5)',
+    );
+    expect(message(() => netnsCommand('x', 'y' as never))).toBe(
+      `The "args" argument must be an array of strings. Received type string ('y')`,
+    );
+    expect(message(() => netnsCommand('x', ['a', 1 as never]))).toBe(
+      'The "args" argument must be an array of strings. Received an instance of Array',
+    );
+    expect(message(() => netnsCommand('x', [], ''))).toBe(
+      `The "unshare" argument must be a non-empty string. Received type string ('')`,
+    );
+    expect(message(() => netnsCommand('x', [], 7 as never))).toBe(
+      'The "unshare" argument must be a non-empty string. Received type number (7)',
+    );
+    expect(netnsCommand('x')).toEqual({
+      command: 'unshare',
+      args: ['--user', '--map-root-user', '--net', '--', process.execPath, NETNS_EXEC, 'x'],
+    });
+    expect(message(() => runInNetns('x', [], 'o' as never))).toBe(
+      `The "options" argument must be of type object. Received type string ('o')`,
+    );
+  });
+
+  it("runInNetns by default: the caller's environment and working directory, stdio inherited", async () => {
+    const dir = path.dirname(fakeUnshare);
+    const quiet = path.join(dir, 'quiet');
+    writeFileSync(quiet, '#!/bin/sh\necho "cwd=$(pwd) x=$SOCKCTL_FAKE_X" > "$SOCKCTL_FAKE_OUT"\n', { mode: 0o755 });
+    process.env.SOCKCTL_FAKE_X = 'from-parent';
+    process.env.SOCKCTL_FAKE_OUT = path.join(dir, 'out');
+    try {
+      const child = runInNetns('sh', [], { unshare: quiet });
+      expect(child.stdout).toBe(null); // inherited: no pipe
+      const [code] = (await once(child, 'close')) as [number];
+      expect(code).toBe(0);
+      expect(readFileSync(path.join(dir, 'out'), 'utf8').trim()).toBe(`cwd=${process.cwd()} x=from-parent`);
+    } finally {
+      delete process.env.SOCKCTL_FAKE_X;
+      delete process.env.SOCKCTL_FAKE_OUT;
+    }
   });
 });
