@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { fdOf } from '../src/controls/handle.js';
 import { native } from '../src/controls/native.js';
 import { Capture } from '../src/raw/capture.js';
-import { canForge, forge } from '../src/raw/forge.js';
+import { canForge, forge, forgedHeader } from '../src/raw/forge.js';
 import { RawSocket } from '../src/raw/raw-socket.js';
 import { nextExpected } from '../src/scenario/actions/forge.js';
 import { HOSTS } from './helpers.js';
@@ -129,5 +129,89 @@ describe.skipIf(probe.ok)('without CAP_NET_RAW', () => {
     expect(forge(c.socket, { flags: 'R', seq: 1 })).toEqual({ ok: false, errno: -1, code: 'EPERM', syscall: 'socket' });
     c.socket.close();
     listened.socket.close();
+  });
+});
+
+describe('forgedHeader: the numbers a forged segment becomes, before any socket', () => {
+  const message = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      return `${(e as { code?: string }).code}: ${(e as Error).message}`;
+    }
+    throw new Error('accepted');
+  };
+  const max = native.forge.constants.MAX_PAYLOAD;
+
+  it('flag letters to bits; a window of 65535 unless RST (0); ack 0 and no payload unless given', () => {
+    expect(forgedHeader({ flags: 'S.', seq: 7 })).toEqual({
+      flagBits: 0x12,
+      seq: 7,
+      ack: 0,
+      window: 65535,
+      payload: new Uint8Array(0),
+    });
+    expect(forgedHeader({ flags: 'R', seq: 2 ** 32 - 1 })).toEqual({
+      flagBits: 0x04,
+      seq: 2 ** 32 - 1,
+      ack: 0,
+      window: 0,
+      payload: new Uint8Array(0),
+    });
+    expect(forgedHeader({ flags: 'R.', seq: 0, ack: 2 ** 32 - 1, window: 65535 })).toMatchObject({
+      flagBits: 0x14,
+      ack: 2 ** 32 - 1,
+      window: 65535,
+    });
+    expect([...forgedHeader({ flags: 'P.', seq: 1, window: 0, data: 'hé' }).payload]).toEqual([0x68, 0xc3, 0xa9]);
+    const bytes = new Uint8Array(max);
+    expect(forgedHeader({ flags: 'P.', seq: 1, data: bytes }).payload).toBe(bytes);
+    expect(forgedHeader({ flags: 'FSRP.UEW', seq: 1 }).flagBits).toBe(0xff);
+  });
+
+  it('each refusal names the field, under the name the caller gave the segment', () => {
+    expect(message(() => forgedHeader('x' as never, 'step.segment'))).toBe(
+      `ERR_INVALID_ARG_TYPE: The "step.segment" argument must be of type object. Received type string ('x')`,
+    );
+    expect(message(() => forgedHeader({ seq: 1 } as never))).toBe(
+      'ERR_INVALID_ARG_TYPE: The "segment.flags" argument must be of type string. Received undefined',
+    );
+    for (const flags of ['', 'Z', 'RZ']) {
+      expect(message(() => forgedHeader({ flags, seq: 1 }))).toBe(
+        `ERR_INVALID_ARG_VALUE: The argument 'segment.flags' must be tcpdump's flag letters (S F R P . U E W). Received type string ('${flags}')`,
+      );
+    }
+    expect(message(() => forgedHeader({ flags: 'R', seq: 2 ** 32 }))).toBe(
+      'ERR_OUT_OF_RANGE: The value of "segment.seq" is out of range. It must be an integer >= 0 and <= 4294967295. Received 4294967296',
+    );
+    expect(message(() => forgedHeader({ flags: 'R', seq: 0, ack: -1 }))).toBe(
+      'ERR_OUT_OF_RANGE: The value of "segment.ack" is out of range. It must be an integer >= 0 and <= 4294967295. Received -1',
+    );
+    expect(message(() => forgedHeader({ flags: 'R', seq: 0, window: 65536 }))).toBe(
+      'ERR_OUT_OF_RANGE: The value of "segment.window" is out of range. It must be an integer >= 0 and <= 65535. Received 65536',
+    );
+    expect(message(() => forgedHeader({ flags: 'R', seq: 0, data: 5 as never }))).toBe(
+      'ERR_INVALID_ARG_TYPE: The "segment.data" argument must be a string or an instance of Uint8Array. Received type number (5)',
+    );
+    expect(message(() => forgedHeader({ flags: 'P', seq: 0, data: new Uint8Array(max + 1) }))).toBe(
+      `ERR_INVALID_ARG_VALUE: The argument 'segment.data' must be at most ${max} bytes. Received type number (${max + 1})`,
+    );
+  });
+
+  it('forge names its own arguments', () => {
+    const socket = RawSocket.create(4);
+    try {
+      expect(message(() => forge({} as never, { flags: 'R', seq: 1 }))).toBe(
+        'ERR_INVALID_ARG_TYPE: The "to" argument must be an instance of RawSocket. Received an instance of Object',
+      );
+      expect(message(() => forge(socket, { flags: 'R', seq: 1 }, { from: 3 as never }))).toBe(
+        'ERR_INVALID_ARG_TYPE: The "options.from" argument must be an instance of RawSocket. Received type number (3)',
+      );
+      expect(message(() => forge(socket, { flags: 'R', seq: 1 }, null as never))).toBe(
+        'ERR_INVALID_ARG_TYPE: The "options" argument must be of type object. Received null',
+      );
+    } finally {
+      socket.close();
+    }
   });
 });
