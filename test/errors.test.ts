@@ -63,6 +63,13 @@ describe('the wording of errors', () => {
     expect(() => systemError(1.5, 'x')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => systemError(2 ** 31, 'x')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(systemError(2 ** 31 - 1, 'x').errno).toBe(-(2 ** 31 - 1));
+    expect(() => systemError(0, 'x')).toThrow(
+      'The value of "errno" is out of range. It must be an integer >= 1 and <= 2147483647. Received 0',
+    );
+    expect(() => systemError(1, 5 as never)).toThrow('The "syscall" argument must be of type string. Received type number (5)');
+    expect(() => systemError(1, 'x', 5 as never)).toThrow(
+      'The "option" argument must be of type string. Received type number (5)',
+    );
   });
 
   it('explainPermission rewrites the message and names the capability asked for', () => {
