@@ -8,7 +8,7 @@ import { Capture } from '../src/raw/capture.js';
 import { canForge, forge, forgedHeader } from '../src/raw/forge.js';
 import { RawSocket } from '../src/raw/raw-socket.js';
 import { nextExpected } from '../src/scenario/actions/forge.js';
-import { HOSTS } from './helpers.js';
+import { caught, HOSTS, messageOf } from './helpers.js';
 
 const probe = canForge();
 const skipReason = probe.ok ? '' : ` (skipped: ${probe.code}: ${probe.reason})`;
@@ -133,14 +133,7 @@ describe.skipIf(probe.ok)('without CAP_NET_RAW', () => {
 });
 
 describe('forgedHeader: the numbers a forged segment becomes, before any socket', () => {
-  const message = (fn: () => unknown) => {
-    try {
-      fn();
-    } catch (e) {
-      return `${(e as { code?: string }).code}: ${(e as Error).message}`;
-    }
-    throw new Error('accepted');
-  };
+  const codeAndMessage = (fn: () => unknown) => `${caught(fn).code}: ${messageOf(fn)}`;
   const max = native.forge.constants.MAX_PAYLOAD;
 
   it('flag letters to bits; a window of 65535 unless RST (0); ack 0 and no payload unless given', () => {
@@ -170,30 +163,30 @@ describe('forgedHeader: the numbers a forged segment becomes, before any socket'
   });
 
   it('each refusal names the field, under the name the caller gave the segment', () => {
-    expect(message(() => forgedHeader('x' as never, 'step.segment'))).toBe(
+    expect(codeAndMessage(() => forgedHeader('x' as never, 'step.segment'))).toBe(
       `ERR_INVALID_ARG_TYPE: The "step.segment" argument must be of type object. Received type string ('x')`,
     );
-    expect(message(() => forgedHeader({ seq: 1 } as never))).toBe(
+    expect(codeAndMessage(() => forgedHeader({ seq: 1 } as never))).toBe(
       'ERR_INVALID_ARG_TYPE: The "segment.flags" argument must be of type string. Received undefined',
     );
     for (const flags of ['', 'Z', 'RZ']) {
-      expect(message(() => forgedHeader({ flags, seq: 1 }))).toBe(
+      expect(codeAndMessage(() => forgedHeader({ flags, seq: 1 }))).toBe(
         `ERR_INVALID_ARG_VALUE: The argument 'segment.flags' must be tcpdump's flag letters (S F R P . U E W). Received type string ('${flags}')`,
       );
     }
-    expect(message(() => forgedHeader({ flags: 'R', seq: 2 ** 32 }))).toBe(
+    expect(codeAndMessage(() => forgedHeader({ flags: 'R', seq: 2 ** 32 }))).toBe(
       'ERR_OUT_OF_RANGE: The value of "segment.seq" is out of range. It must be an integer >= 0 and <= 4294967295. Received 4294967296',
     );
-    expect(message(() => forgedHeader({ flags: 'R', seq: 0, ack: -1 }))).toBe(
+    expect(codeAndMessage(() => forgedHeader({ flags: 'R', seq: 0, ack: -1 }))).toBe(
       'ERR_OUT_OF_RANGE: The value of "segment.ack" is out of range. It must be an integer >= 0 and <= 4294967295. Received -1',
     );
-    expect(message(() => forgedHeader({ flags: 'R', seq: 0, window: 65536 }))).toBe(
+    expect(codeAndMessage(() => forgedHeader({ flags: 'R', seq: 0, window: 65536 }))).toBe(
       'ERR_OUT_OF_RANGE: The value of "segment.window" is out of range. It must be an integer >= 0 and <= 65535. Received 65536',
     );
-    expect(message(() => forgedHeader({ flags: 'R', seq: 0, data: 5 as never }))).toBe(
+    expect(codeAndMessage(() => forgedHeader({ flags: 'R', seq: 0, data: 5 as never }))).toBe(
       'ERR_INVALID_ARG_TYPE: The "segment.data" argument must be a string or an instance of Uint8Array. Received type number (5)',
     );
-    expect(message(() => forgedHeader({ flags: 'P', seq: 0, data: new Uint8Array(max + 1) }))).toBe(
+    expect(codeAndMessage(() => forgedHeader({ flags: 'P', seq: 0, data: new Uint8Array(max + 1) }))).toBe(
       `ERR_INVALID_ARG_VALUE: The argument 'segment.data' must be at most ${max} bytes. Received type number (${max + 1})`,
     );
   });
@@ -201,13 +194,13 @@ describe('forgedHeader: the numbers a forged segment becomes, before any socket'
   it('forge names its own arguments', () => {
     const socket = RawSocket.create(4);
     try {
-      expect(message(() => forge({} as never, { flags: 'R', seq: 1 }))).toBe(
+      expect(codeAndMessage(() => forge({} as never, { flags: 'R', seq: 1 }))).toBe(
         'ERR_INVALID_ARG_TYPE: The "to" argument must be an instance of RawSocket. Received an instance of Object',
       );
-      expect(message(() => forge(socket, { flags: 'R', seq: 1 }, { from: 3 as never }))).toBe(
+      expect(codeAndMessage(() => forge(socket, { flags: 'R', seq: 1 }, { from: 3 as never }))).toBe(
         'ERR_INVALID_ARG_TYPE: The "options.from" argument must be an instance of RawSocket. Received type number (3)',
       );
-      expect(message(() => forge(socket, { flags: 'R', seq: 1 }, null as never))).toBe(
+      expect(codeAndMessage(() => forge(socket, { flags: 'R', seq: 1 }, null as never))).toBe(
         'ERR_INVALID_ARG_TYPE: The "options" argument must be of type object. Received null',
       );
     } finally {

@@ -80,6 +80,21 @@ export const GARBAGE_ARGS: unknown[][] = [
   [999_999, {}, [], null, undefined],
 ];
 
+/** What `fn` throws; fails the test when it returns instead. */
+export function caught(fn: () => unknown): Error & Record<string, unknown> {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error & Record<string, unknown>;
+  }
+  throw new Error(`expected a throw from ${String(fn)}`);
+}
+
+/** The message of what `fn` throws (see {@link caught}). */
+export function messageOf(fn: () => unknown): string {
+  return caught(fn).message;
+}
+
 /** What `fn(...args)` threw, or undefined when it returned. */
 export function thrownBy(fn: (...args: unknown[]) => unknown, args: unknown[]): { code?: unknown } | undefined {
   try {

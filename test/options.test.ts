@@ -14,7 +14,7 @@ import {
   abort,
   tcpInfo,
 } from '../src/index.js';
-import { HOSTS, nextError, tcpPair, until, type TcpPair } from './helpers.js';
+import { HOSTS, messageOf, nextError, tcpPair, until, type TcpPair } from './helpers.js';
 
 let pair: TcpPair | undefined;
 afterEach(async () => {
@@ -216,49 +216,41 @@ describe('edges the kernel decides', () => {
 describe('the wording of each refusal: the argument as the caller named it, and its bounds', () => {
   it('abort, setLinger, setKeepAlive, setUserTimeout, getOption, setOption', async () => {
     pair = await tcpPair();
-    const message = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return (e as Error).message;
-      }
-      throw new Error('accepted');
-    };
     const c = pair.client;
-    expect(message(() => abort(pair!.listener as never))).toBe(
+    expect(messageOf(() => abort(pair!.listener as never))).toBe(
       'The "socket" argument must be a connection, not a net.Server. Received an instance of Server',
     );
-    expect(message(() => setLinger(c, 500))).toBe(
+    expect(messageOf(() => setLinger(c, 500))).toBe(
       'The value of "ms" is out of range. It must be 0 (reset on close) or at least 1000 (whole seconds). Received 500',
     );
-    expect(message(() => setLinger(c, -1))).toBe(
+    expect(messageOf(() => setLinger(c, -1))).toBe(
       'The value of "ms" is out of range. It must be an integer >= 0 and <= 2147483647. Received -1',
     );
-    expect(message(() => setKeepAlive(c, { idle: 999 }))).toBe(
+    expect(messageOf(() => setKeepAlive(c, { idle: 999 }))).toBe(
       'The value of "options.idle" is out of range. It must be an integer >= 1000 and <= 32767000. Received 999',
     );
-    expect(message(() => setKeepAlive(c, { interval: 32_767_001 }))).toBe(
+    expect(messageOf(() => setKeepAlive(c, { interval: 32_767_001 }))).toBe(
       'The value of "options.interval" is out of range. It must be an integer >= 1000 and <= 32767000. Received 32767001',
     );
-    expect(message(() => setKeepAlive(c, { count: 128 }))).toBe(
+    expect(messageOf(() => setKeepAlive(c, { count: 128 }))).toBe(
       'The value of "options.count" is out of range. It must be an integer >= 1 and <= 127. Received 128',
     );
-    expect(message(() => setKeepAlive(c, { enable: 1 as never }))).toBe(
+    expect(messageOf(() => setKeepAlive(c, { enable: 1 as never }))).toBe(
       'The "options.enable" argument must be of type boolean. Received type number (1)',
     );
-    expect(message(() => setKeepAlive(c, 'on' as never))).toBe(
+    expect(messageOf(() => setKeepAlive(c, 'on' as never))).toBe(
       `The "options" argument must be of type object. Received type string ('on')`,
     );
-    expect(message(() => setUserTimeout(c, 2 ** 31))).toBe(
+    expect(messageOf(() => setUserTimeout(c, 2 ** 31))).toBe(
       'The value of "ms" is out of range. It must be an integer >= 0 and <= 2147483647. Received 2147483648',
     );
-    expect(message(() => getOption(c, -1, 1))).toBe(
+    expect(messageOf(() => getOption(c, -1, 1))).toBe(
       'The value of "level" is out of range. It must be an integer >= 0 and <= 2147483647. Received -1',
     );
-    expect(message(() => getOption(c, 6, -1))).toBe(
+    expect(messageOf(() => getOption(c, 6, -1))).toBe(
       'The value of "name" is out of range. It must be an integer >= 0 and <= 2147483647. Received -1',
     );
-    expect(message(() => setOption(c, 6, 1, 2 ** 31))).toBe(
+    expect(messageOf(() => setOption(c, 6, 1, 2 ** 31))).toBe(
       'The value of "value" is out of range. It must be an integer >= -2147483648 and <= 2147483647. Received 2147483648',
     );
     // The edges themselves are the kernel's to judge.

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeTcpInfo, queues, tcpInfo, tcpInfoBatch, TCP_INFO_FIELDS, TCP_INFO_SIZE, TcpInfoOptions } from '../src/index.js';
 import net from 'node:net';
 import { native } from '../src/controls/native.js';
-import { HOSTS, tcpPair, until, type TcpPair } from './helpers.js';
+import { HOSTS, messageOf, tcpPair, until, type TcpPair } from './helpers.js';
 
 let pair: TcpPair | undefined;
 afterEach(async () => {
@@ -246,31 +246,24 @@ describe('tcpInfoBatch', () => {
     expect(() => tcpInfoBatch([pair!.client], new Uint8Array(TCP_INFO_SIZE), new Uint32Array(1) as never)).toThrow(
       code('ERR_INVALID_ARG_TYPE'),
     );
-    const message = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return (e as Error).message;
-      }
-    };
-    expect(message(() => tcpInfoBatch('x' as never, new Uint8Array(0)))).toBe(
+    expect(messageOf(() => tcpInfoBatch('x' as never, new Uint8Array(0)))).toBe(
       `The "sockets" argument must be an Array. Received type string ('x')`,
     );
-    expect(message(() => tcpInfoBatch([], 'x' as never))).toBe(
+    expect(messageOf(() => tcpInfoBatch([], 'x' as never))).toBe(
       `The "buffer" argument must be an ArrayBufferView. Received type string ('x')`,
     );
-    expect(message(() => tcpInfoBatch([], new Uint8Array(0), [] as never))).toBe(
+    expect(messageOf(() => tcpInfoBatch([], new Uint8Array(0), [] as never))).toBe(
       'The "lengths" argument must be an instance of Int32Array. Received an instance of Array',
     );
-    expect(message(() => tcpInfoBatch([pair!.client, pair!.server], new Uint8Array(2 * TCP_INFO_SIZE), new Int32Array(1)))).toBe(
-      'The value of "lengths" is out of range. It must be at least 2 long (one per socket). Received 1',
-    );
-    expect(message(() => tcpInfoBatch([pair!.client, pair!.server], new Uint8Array(2 * TCP_INFO_SIZE - 1)))).toBe(
+    expect(
+      messageOf(() => tcpInfoBatch([pair!.client, pair!.server], new Uint8Array(2 * TCP_INFO_SIZE), new Int32Array(1))),
+    ).toBe('The value of "lengths" is out of range. It must be at least 2 long (one per socket). Received 1');
+    expect(messageOf(() => tcpInfoBatch([pair!.client, pair!.server], new Uint8Array(2 * TCP_INFO_SIZE - 1)))).toBe(
       `The value of "buffer" is out of range. It must be at least ${2 * TCP_INFO_SIZE} bytes long (${TCP_INFO_SIZE} per socket). Received ${2 * TCP_INFO_SIZE - 1}`,
     );
     // Exactly long enough is enough; lengths may be longer than the list.
     expect(tcpInfoBatch([pair!.client], new Uint8Array(TCP_INFO_SIZE), new Int32Array(3))).toHaveLength(3);
-    expect(message(() => tcpInfoBatch([pair!.client, 5 as never], new Uint8Array(2 * TCP_INFO_SIZE)))).toMatch(
+    expect(messageOf(() => tcpInfoBatch([pair!.client, 5 as never], new Uint8Array(2 * TCP_INFO_SIZE)))).toMatch(
       /^The "sockets" argument must be an instance of net\.Socket/,
     );
   });

@@ -14,6 +14,7 @@ import {
   expectSent,
   sockctlMatchers,
 } from '../src/testing.js';
+import { caught } from './helpers.js';
 
 /** An error whose code sits `depth` causes down (0: on the error itself). */
 function nested(depth: number, code: string): Error {
@@ -120,29 +121,20 @@ describe('sockctl/vitest', () => {
 });
 
 describe('the messages a failing assertion prints', () => {
-  const thrown = (fn: () => unknown): Error & Record<string, unknown> => {
-    try {
-      fn();
-    } catch (e) {
-      return e as Error & Record<string, unknown>;
-    }
-    throw new Error('did not throw');
-  };
-
   it('expectErrorCode lists the codes along the chain, or what it got instead', () => {
     const chain = Object.assign(new Error('outer', { cause: Object.assign(new Error('x'), { code: 'EPIPE' }) }), {
       code: 'ERR_X',
     });
-    expect(thrown(() => expectErrorCode(chain, 'ECONNRESET')).message).toBe(
+    expect(caught(() => expectErrorCode(chain, 'ECONNRESET')).message).toBe(
       'expected an error with code ECONNRESET (on it or its cause), got ERR_X → EPIPE',
     );
-    expect(thrown(() => expectErrorCode(new RangeError('r'), 'EPIPE')).message).toBe(
+    expect(caught(() => expectErrorCode(new RangeError('r'), 'EPIPE')).message).toBe(
       'expected an error with code EPIPE (on it or its cause), got RangeError without a code',
     );
-    expect(thrown(() => expectErrorCode(undefined, 'EPIPE')).message).toBe(
+    expect(caught(() => expectErrorCode(undefined, 'EPIPE')).message).toBe(
       'expected an error with code EPIPE (on it or its cause), got undefined',
     );
-    expect(thrown(() => expectErrorCode(7, 'EPIPE')).message).toBe(
+    expect(caught(() => expectErrorCode(7, 'EPIPE')).message).toBe(
       'expected an error with code EPIPE (on it or its cause), got number',
     );
     expect(expectErrorCode(chain, 'EPIPE')).toBe(chain);
@@ -188,14 +180,6 @@ describe('expectSent / expectReceived / toHaveSent / toHaveReceived', () => {
       { from: 'server', flags: 'R', forged: true },
     ],
   };
-  const failure = (fn: () => unknown) => {
-    try {
-      fn();
-    } catch (e) {
-      return e as Error & Record<string, unknown>;
-    }
-    throw new Error('did not throw');
-  };
 
   it('counts the segments carrying every letter asked for, from the end asked about', () => {
     expect(expectSent(wire, 'R')).toBe(wire);
@@ -209,25 +193,25 @@ describe('expectSent / expectReceived / toHaveSent / toHaveReceived', () => {
   });
 
   it('fails naming the end, what was wanted and everything it sent', () => {
-    expect(failure(() => expectSent(wire, 'R', 2))).toMatchObject({
+    expect(caught(() => expectSent(wire, 'R', 2))).toMatchObject({
       code: 'ERR_ASSERTION',
       operator: 'expectSent',
       message: 'expected the client to have sent 2 × R; it sent: S . P. R. (1 with R)',
       actual: 'S . P. R.',
       expected: 'R',
     });
-    expect(failure(() => expectSent(wire, 'F'))).toMatchObject({
+    expect(caught(() => expectSent(wire, 'F'))).toMatchObject({
       message: 'expected the client to have sent F; it sent: S . P. R. (0 with F)',
     });
-    expect(failure(() => expectReceived(wire, 'R'))).toMatchObject({
+    expect(caught(() => expectReceived(wire, 'R'))).toMatchObject({
       operator: 'expectReceived',
       message: 'expected the server to have sent R; it sent: S. (0 with R)',
     });
     const server = { self: 'server', segments: wire.segments };
-    expect(failure(() => expectReceived(server, 'F'))).toMatchObject({
+    expect(caught(() => expectReceived(server, 'F'))).toMatchObject({
       message: 'expected the client to have sent F; it sent: S . P. R. (0 with F)',
     });
-    expect(failure(() => expectSent({ self: 'server', segments: [] }, 'R'))).toMatchObject({
+    expect(caught(() => expectSent({ self: 'server', segments: [] }, 'R'))).toMatchObject({
       message: 'expected the server to have sent R; it sent: nothing (0 with R)',
     });
   });
@@ -242,11 +226,11 @@ describe('expectSent / expectReceived / toHaveSent / toHaveReceived', () => {
       [{ wire: { segments: [] } }, 'this end'],
       [null, 'this end'],
     ] as const) {
-      expect(failure(() => expectSent(value, 'R')).message).toBe(
+      expect(caught(() => expectSent(value, 'R')).message).toBe(
         `expected ${role} to have sent R; it sent: no wire record (create the fixture with { capture: true })`,
       );
     }
-    expect(failure(() => expectReceived({}, 'R')).message).toBe(
+    expect(caught(() => expectReceived({}, 'R')).message).toBe(
       'expected its peer to have sent R; it sent: no wire record (create the fixture with { capture: true })',
     );
     // A record whose wire sits beside `record` is read from `wire`.

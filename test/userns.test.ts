@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { canUseNetns, netnsCommand, runInNetns, type ProbeResult } from '../src/index.js';
 import { NETNS_EXEC } from '../src/raw/userns.js';
 import { NOBODY, privileges, stageForNobody } from './nobody.js';
+import { messageOf } from './helpers.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..');
@@ -216,35 +217,29 @@ describe('runInNetns and canUseNetns, in this process', () => {
   });
 
   it('netnsCommand and runInNetns name what they refuse', () => {
-    const message = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (e) {
-        return (e as Error).message;
-      }
-      throw new Error('accepted');
-    };
-    expect(message(() => netnsCommand(''))).toBe(`The "command" argument must be a non-empty string. Received type string ('')`);
-    expect(message(() => netnsCommand(5 as never))).toBe(
+    expect(messageOf(() => netnsCommand(''))).toBe(
+      `The "command" argument must be a non-empty string. Received type string ('')`,
+    );
+    expect(messageOf(() => netnsCommand(5 as never))).toBe(
       'The "command" argument must be a non-empty string. Received type number (5)',
     );
-    expect(message(() => netnsCommand('x', 'y' as never))).toBe(
+    expect(messageOf(() => netnsCommand('x', 'y' as never))).toBe(
       `The "args" argument must be an array of strings. Received type string ('y')`,
     );
-    expect(message(() => netnsCommand('x', ['a', 1 as never]))).toBe(
+    expect(messageOf(() => netnsCommand('x', ['a', 1 as never]))).toBe(
       'The "args" argument must be an array of strings. Received an instance of Array',
     );
-    expect(message(() => netnsCommand('x', [], ''))).toBe(
+    expect(messageOf(() => netnsCommand('x', [], ''))).toBe(
       `The "unshare" argument must be a non-empty string. Received type string ('')`,
     );
-    expect(message(() => netnsCommand('x', [], 7 as never))).toBe(
+    expect(messageOf(() => netnsCommand('x', [], 7 as never))).toBe(
       'The "unshare" argument must be a non-empty string. Received type number (7)',
     );
     expect(netnsCommand('x')).toEqual({
       command: 'unshare',
       args: ['--user', '--map-root-user', '--net', '--', process.execPath, NETNS_EXEC, 'x'],
     });
-    expect(message(() => runInNetns('x', [], 'o' as never))).toBe(
+    expect(messageOf(() => runInNetns('x', [], 'o' as never))).toBe(
       `The "options" argument must be of type object. Received type string ('o')`,
     );
   });
