@@ -148,6 +148,32 @@ describe('decodeSegment', () => {
       expect(segment?.options).toEqual({});
     }
   });
+
+  it('reads SACK blocks, skips NOPs and unknown kinds by their length, ignores known kinds of the wrong length', () => {
+    const options = (bytes: number[]) =>
+      decodeSegment(ipv4Packet({ flags: 0x10, seq: 1, ack: 1, window: 1, payload: 0, options: bytes }), 0)?.options;
+    // NOP NOP, SACK with two blocks (1-2, 0xfffffff0-0xffffffff).
+    expect(options([1, 1, 5, 18, 0, 0, 0, 1, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xf0, 0xff, 0xff, 0xff, 0xff])).toEqual({
+      sack: [
+        [1, 2],
+        [0xfffffff0, 0xffffffff],
+      ],
+    });
+    // An unknown kind 30 of length 4, then MSS: read past the unknown one.
+    expect(options([30, 4, 9, 9, 2, 4, 0x05, 0xb4])).toEqual({ mss: 1460 });
+    // MSS of length 5, window scale of length 4, SACK-permitted of length 3, a timestamp of 9, SACK of 11: not theirs.
+    expect(
+      options([2, 5, 1, 2, 3, 3, 4, 1, 2, 4, 3, 0, 8, 9, 0, 0, 0, 0, 0, 0, 0, 5, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1]),
+    ).toEqual({});
+    // End of options: nothing after it is read.
+    expect(options([0, 2, 4, 0x05, 0xb4, 0, 0, 0])).toEqual({});
+    // A kind with no room for its length byte at the very end of the header.
+    expect(options([1, 1, 1, 2])).toEqual({});
+    // An option that ends exactly at the end of the header is read.
+    expect(options([1, 1, 1, 1, 1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 8])).toEqual({ timestamp: [9, 8] });
+    expect(options([1, 3, 3, 14])).toEqual({ windowScale: 14 });
+    expect(options([1, 1, 4, 2])).toEqual({ sackPermitted: true });
+  });
 });
 
 describe('decodeFrames', () => {

@@ -16,7 +16,8 @@ import {
 } from '../src/index.js';
 import { native } from '../src/controls/native.js';
 import { describeSocket } from '../src/controls/leaks.js';
-import { explain, formatIPv6 } from '../src/controls/sockets.js';
+import { explain } from '../src/controls/sockets.js';
+import { formatIPv6 } from '../src/controls/address.js';
 import { systemError } from '../src/controls/errors.js';
 import { inspect } from 'node:util';
 import { RawSocket } from '../src/index.js';

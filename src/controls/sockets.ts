@@ -6,6 +6,7 @@
  */
 import { inspect, type InspectOptions } from 'node:util';
 import type { ProbeResult } from './errors.js';
+import { formatIPv4, formatIPv6 } from './address.js';
 import { native, type NativeRecords } from './native.js';
 import { decodeTcpInfoView, TCP_STATES, type TcpInfo, type TcpState } from './tcp-info.js';
 import { invalidArgType, outOfRange, validateFamily, validateObject, validateOneOf, validatePort } from './validate.js';
@@ -74,15 +75,11 @@ let last4Text = '';
 const last6 = [-1, -1, -1, -1];
 let last6Text = '';
 
-function ipv4(view: DataView, at: number): string {
-  return `${view.getUint8(at)}.${view.getUint8(at + 1)}.${view.getUint8(at + 2)}.${view.getUint8(at + 3)}`;
-}
-
 function address4(view: DataView, at: number): string {
   const key = view.getUint32(at, true);
   if (key !== last4) {
     last4 = key;
-    last4Text = ipv4(view, at);
+    last4Text = formatIPv4(view, at);
   }
   return last4Text;
 }
@@ -100,46 +97,6 @@ function address6(view: DataView, at: number): string {
     last6Text = formatIPv6(view, at);
   }
   return last6Text;
-}
-
-/**
- * RFC 5952 text of 16 bytes, as Node prints addresses (libuv's inet_ntop): the longest run of
- * two or more zero groups as `::` (the first on a tie), IPv4-mapped and IPv4-compatible
- * addresses with the IPv4 part dotted.
- */
-export function formatIPv6(view: DataView, at: number): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(view.getUint16(at + 2 * i, false));
-  let bestStart = -1;
-  let bestLength = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  if (bestLength < 2) bestStart = -1;
-  if (bestStart === 0 && (bestLength === 6 || (bestLength === 5 && groups[5] === 0xffff))) {
-    return `::${bestLength === 5 ? 'ffff:' : ''}${ipv4(view, at + 12)}`;
-  }
-  let text = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
-      text += '::';
-      i += bestLength - 1;
-      continue;
-    }
-    if (text !== '' && !text.endsWith(':')) text += ':';
-    text += groups[i].toString(16);
-  }
-  return text;
 }
 
 /**

@@ -4,6 +4,7 @@
  * itself is never captured). A frame that does not hold a whole IPv4/IPv6 + TCP header is
  * counted as malformed and skipped: the decoder never reads past what it was given.
  */
+import { formatIPv4, formatIPv6 } from '../controls/address.js';
 
 /** One end of a segment. */
 export interface SegmentEnd {
@@ -120,29 +121,6 @@ function tcpFields(view: DataView, base: number): Record<string, number> {
   return out;
 }
 
-function ipv4(view: DataView, at: number): string {
-  return `${view.getUint8(at)}.${view.getUint8(at + 1)}.${view.getUint8(at + 2)}.${view.getUint8(at + 3)}`;
-}
-
-function ipv6(view: DataView, at: number): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 8; i++) groups.push(view.getUint16(at + 2 * i).toString(16));
-  // Compress the longest run of zero groups, as inet_ntop does ('::1').
-  let best = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8;) {
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLength) {
-      best = i;
-      bestLength = j - i;
-    }
-    i = j === i ? i + 1 : j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLength).join(':')}`;
-}
-
 /** TCP options from `start` to `end`; stops at End, at a malformed length or at `end`. */
 function tcpOptions(view: DataView, start: number, end: number): TcpOptions {
   const options: TcpOptions = {};
@@ -190,14 +168,14 @@ export function decodeSegment(packet: Uint8Array, at: number, wireLength = Infin
     ipHeader = (view.getUint8(0) & 0x0f) * 4;
     if (ipHeader < IPV4_HEADER || view.getUint8(9) !== 6) return undefined;
     ipTotal = view.getUint16(2);
-    source = ipv4(view, 12);
-    destination = ipv4(view, 16);
+    source = formatIPv4(view, 12);
+    destination = formatIPv4(view, 16);
   } else if (version === 6) {
     if (packet.byteLength < IPV6_HEADER || view.getUint8(6) !== 6) return undefined;
     ipHeader = IPV6_HEADER;
     ipTotal = IPV6_HEADER + view.getUint16(4);
-    source = ipv6(view, 8);
-    destination = ipv6(view, 24);
+    source = formatIPv6(view, 8);
+    destination = formatIPv6(view, 24);
   } else {
     return undefined;
   }
