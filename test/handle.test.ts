@@ -54,6 +54,21 @@ describe('fdOf', () => {
       }),
     );
     (handleless as unknown as { _handle: null })._handle = null;
+    // fd 0 is a file descriptor like any other; -1 is libuv's "none", on a server too.
+    (handleless as unknown as { _handle: { fd: number } })._handle = { fd: 0 };
+    expect(fdOf(handleless)).toBe(0);
+    expect(fdOrNone(handleless)).toBe(0);
+    expect(stableHandle(handleless)).toEqual({ fd: 0 });
+    (handleless as unknown as { _handle: null })._handle = null;
+    const server = new net.Server();
+    (server as unknown as { _handle: { fd: number } })._handle = { fd: -1 };
+    expect(() => fdOf(server)).toThrow(expect.objectContaining({ code: 'ERR_SERVER_NOT_RUNNING' }));
+    expect(fdOrNone(server)).toBe(-1);
+    expect(stableHandle(server)).toBe(null);
+    (server as unknown as { _handle: { fd: number } })._handle = { fd: 0 };
+    expect(fdOf(server)).toBe(0);
+    expect(fdOrNone(server)).toBe(0);
+    (server as unknown as { _handle: null })._handle = null;
     expect(() => fdOf(new net.Server())).toThrow(
       expect.objectContaining({ code: 'ERR_SERVER_NOT_RUNNING', message: 'Server is not running' }),
     );

@@ -5,7 +5,7 @@ import net from 'node:net';
 import { AssertionError } from 'node:assert';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeSocket, expectNoLeakedSockets, leakedSockets, markSockets, socketBaseline } from '../src/testing.js';
-import { leakNamed } from '../src/controls/leaks.js';
+import { baselineOf, EMPTY_BASELINE, leakNamed } from '../src/controls/leaks.js';
 import { tcpPair, until, type TcpPair } from './helpers.js';
 
 let pairs: TcpPair[] = [];
@@ -71,6 +71,9 @@ describe('leakedSockets', () => {
   it('refuses options it cannot use', () => {
     expect(() => leakedSockets('x' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => leakedSockets({ since: {} as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => leakedSockets('x' as never)).toThrow(
+      `The "options" argument must be of type object. Received type string ('x')`,
+    );
     expect(() => leakedSockets({ closing: 1 as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
   });
 });
@@ -145,11 +148,11 @@ describe('what a leak check prints and keeps', () => {
         `LISTEN listening on ${at(p.port)}, held by an fd of this process, no timer, 0 waiting for accept()`,
       );
       const server = leaked.find((s) => s.state === 'ESTABLISHED' && s.localPort === p.port)!;
-      expect(describeSocket(server)).toMatch(
-        new RegExp(
-          `^ESTABLISHED ${escape(at(p.port))} → ${escape(at(p.server.remotePort!))}, held by an fd of this process, ` +
-            `no timer, idle \\d+ ms, 3 bytes unread, 0 queued to send$`,
-        ),
+      const info = server.tcpInfo!;
+      const idle = Math.min(info.lastDataSentMs, info.lastDataRecvMs, info.lastAckRecvMs);
+      expect(describeSocket(server)).toBe(
+        `ESTABLISHED ${at(p.port)} → ${at(p.server.remotePort!)}, held by an fd of this process, ` +
+          `no timer, idle ${idle} ms, 3 bytes unread, 0 queued to send`,
       );
     }
   });
@@ -172,10 +175,26 @@ describe('what a leak check prints and keeps', () => {
           `listener of this process, time-wait timer fires in \\d+ ms$`,
       ),
     );
-    // A baseline taken now holds it among the closing sockets, by cookie, and not among the fds.
+    // A baseline taken now holds it among the closing sockets, by cookie, and not among the fds;
+    // the fd-held ones (the listener) only by inode.
     const baseline = socketBaseline();
     expect(baseline.closing!.has(tw.cookie)).toBe(true);
     expect(baseline.inodes.has(tw.inode)).toBe(false);
+    const all = leakedSockets({ since: EMPTY_BASELINE, closing: true });
+    for (const made of [baseline, baselineOf(all)]) {
+      expect([...made.inodes].sort()).toEqual(
+        all
+          .filter((s) => s.attribution === 'fd')
+          .map((s) => s.inode)
+          .sort(),
+      );
+      expect([...made.closing!].sort()).toEqual(
+        all
+          .filter((s) => s.attribution !== 'fd')
+          .map((s) => s.cookie)
+          .sort(),
+      );
+    }
     expect(leakedSockets({ since: baseline, closing: true }).some(isClient)).toBe(false);
     // Without `closing`, the default, it is not named at all.
     expect(leakedSockets({ since }).some(isClient)).toBe(false);
@@ -227,6 +246,9 @@ describe('what a leak check prints and keeps', () => {
         message: `The "options.closing" argument must be of type boolean. Received type string ('yes')`,
       }),
     );
+    expect(() => leakedSockets('x' as never)).toThrow(
+      `The "options" argument must be of type object. Received type string ('x')`,
+    );
     expect(() => leakedSockets({ closing: 1 as never })).toThrow(
       expect.objectContaining({ message: 'The "options.closing" argument must be of type boolean. Received type number (1)' }),
     );
@@ -265,10 +287,6 @@ describe('what a leak check prints and keeps', () => {
     }
   });
 });
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 function leakedSocketOn(port: number) {
   return leakedSockets({ since: { inodes: new Set(), closing: undefined, takenAt: 0 } }).find((s) => s.localPort === port)!;

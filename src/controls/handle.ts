@@ -60,7 +60,7 @@ export function fdOf(target: unknown, name = 'socket'): number {
  */
 export function fdOrNone(target: unknown, name = 'socket'): number {
   if (target instanceof Socket) {
-    if (target.destroyed) return -1;
+    // A destroyed socket has no handle any more: Node drops it in the same step.
     const fd = handleOf(target)?.fd;
     return typeof fd === 'number' && fd >= 0 ? fd : -1;
   }
@@ -104,7 +104,7 @@ function socketFd(target: Socket): number {
 export function stableHandle(target: unknown): object | null {
   if (!(target instanceof Socket || target instanceof Server) || target instanceof TLSSocket) return null;
   const handle = handleOf(target);
-  return handle !== null && handle !== undefined && typeof handle.fd === 'number' && handle.fd >= 0 ? handle : null;
+  return typeof handle?.fd === 'number' && handle.fd >= 0 ? handle : null;
 }
 
 /** Whether `target._handle` is still `handle` (see {@link stableHandle}): a load and a compare. */

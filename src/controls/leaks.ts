@@ -50,14 +50,8 @@ export function socketBaseline(options: { closing?: boolean } = {}): SocketBasel
 }
 
 function isBaseline(value: unknown): value is SocketBaseline {
-  const b = value as SocketBaseline;
-  return (
-    typeof b === 'object' &&
-    b !== null &&
-    b.inodes instanceof Set &&
-    typeof b.takenAt === 'number' &&
-    (b.closing === undefined || b.closing instanceof Set)
-  );
+  const b = value as SocketBaseline | null | undefined;
+  return b?.inodes instanceof Set && typeof b.takenAt === 'number' && (b.closing === undefined || b.closing instanceof Set);
 }
 
 /** Checks a leak check's options (a baseline given must be one {@link socketBaseline} made). */
