@@ -161,6 +161,74 @@ describe.skipIf(!probe.ok)(`capture bounds and ownership${skipReason}`, () => {
     }
   });
 
+  it('a 0.0.0.0 listener does not own the same port number on ::1', async () => {
+    const v4 = net.createServer((socket) => socket.end('4'));
+    v4.listen(0, '0.0.0.0');
+    await once(v4, 'listening');
+    const port = (v4.address() as net.AddressInfo).port;
+    const v6 = net.createServer((socket) => socket.end('6'));
+    v6.listen(port, '::1');
+    await once(v6, 'listening');
+    const capture = Capture.open(v4);
+    try {
+      for (const host of ['::1', '127.0.0.1']) {
+        const client = net.connect(port, host);
+        client.resume();
+        await once(client, 'end');
+        client.end();
+      }
+      await capture.settle();
+      expect(capture.segments.filter((s) => s.flags === 'S').map((s) => s.family)).toEqual([4]);
+    } finally {
+      capture.close();
+      v4.close();
+      v6.close();
+    }
+  });
+
+  it("a dual-stack listener's IPv4 connection (::ffff:127.0.0.1 to Node) is captured as the IPv4 packets it sends", async () => {
+    const server = net.createServer();
+    server.listen(0, '::');
+    await once(server, 'listening');
+    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    const [socket] = await accepted;
+    expect(socket.localAddress).toBe('::ffff:127.0.0.1');
+    const capture = Capture.open(socket);
+    try {
+      socket.write('abc');
+      client.resume();
+      await once(client, 'data');
+      await capture.settle();
+      expect(capture.segments.map((s) => [s.family, s.flags, s.length])).toEqual([
+        [4, 'P.', 3],
+        [4, '.', 0],
+      ]);
+    } finally {
+      capture.close();
+      client.destroy();
+      socket.destroy();
+      server.close();
+    }
+  });
+
+  it('drains the kernel ring by itself: a full capture stops while nobody reads it', async () => {
+    const listener = await connection('127.0.0.1');
+    const capture = Capture.open(listener, { maxSegments: 2 });
+    const { client, server } = await connectTo(listener);
+    try {
+      // Not a read of `segments` (which drains): only the 50 ms timer can have seen them.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(capture.stopped).toBe('segments');
+      expect(capture.closed).toBe(true);
+    } finally {
+      capture.close();
+      client.close();
+      server.close();
+      listener.close();
+    }
+  });
+
   it('stops by itself at maxSegments and at maxMs, keeping what it saw', async () => {
     const listener = await connection('127.0.0.1');
     const bySegments = Capture.open(listener, { maxSegments: 2 });

@@ -12,16 +12,9 @@
  */
 import { Server, Socket, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import {
-  codedError,
-  explainPermission,
-  HOW_TO_GET_CAP_NET_RAW,
-  probeAnswer,
-  systemError,
-  type ProbeResult,
-} from '../controls/errors.js';
+import { codedError, explainPermission, HOW_TO_GET_CAP_NET_RAW, probeAnswer, type ProbeResult } from '../controls/errors.js';
 import { fdOf, type SocketLike } from '../controls/handle.js';
-import { native } from '../controls/native.js';
+import { native, type NativeAddress } from '../controls/native.js';
 import { invalidArgType, invalidArgValue, validateInteger, validateMs, validateObject } from '../controls/validate.js';
 import { decodeFrames, type CapturedSegment, type SegmentEnd } from './segment.js';
 
@@ -172,9 +165,8 @@ function ownedEnd(socket: SocketLike, fd: number): OwnedEnd {
   if (socket instanceof Socket || socket instanceof Server) {
     ({ address, port } = socket.address() as AddressInfo);
   } else {
-    const name = native.rawIo.getsockname(fd);
-    if (typeof name === 'number') throw systemError(-name, 'getsockname'); // a negated errno
-    [address, port] = name;
+    // The same getsockname(2) native.capture.add has just answered: it cannot fail now.
+    [address, port] = native.rawIo.getsockname(fd) as NativeAddress;
   }
   return { address: address.startsWith('::ffff:') ? address.slice(7) : address, port };
 }
