@@ -330,8 +330,37 @@ describe.skipIf(!probe.ok)(`the filter's bound: 200 ports${skipReason}`, () => {
 });
 
 describe('Capture.open refuses what is not a socket', () => {
-  it.each([[undefined], [null], [3], [[]], [{}]])('%j', (value) => {
-    expect(() => Capture.open(value as never)).toThrow(expect.objectContaining({ code: expect.stringMatching(/^ERR_/) }));
+  it('each with its own error, before any packet socket is opened', () => {
+    const notASocket = 'an instance of net.Socket, tls.TLSSocket, net.Server or RawSocket';
+    for (const [value, received] of [
+      [undefined, 'undefined'],
+      [null, 'null'],
+      [3, 'type number (3)'],
+      [{}, 'an instance of Object'],
+    ] as const) {
+      expect(() => Capture.open(value as never)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_ARG_TYPE',
+          message: `The "sockets[0]" argument must be ${notASocket}. Received ${received}`,
+        }),
+      );
+    }
+    const max = native.capture.constants.MAX_PORTS;
+    for (const list of [[], new Array(max + 1).fill(null)]) {
+      expect(() => Capture.open(list)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_ARG_VALUE',
+          message: `The argument 'sockets' must be 1 to ${max} sockets. Received an instance of Array`,
+        }),
+      );
+    }
+  });
+
+  it('cannot be constructed except through Capture.open', () => {
+    const Constructor = Capture as unknown as new (token: symbol) => Capture;
+    expect(() => new Constructor(Symbol('sockctl.capture'))).toThrow(
+      expect.objectContaining({ code: 'ERR_ILLEGAL_CONSTRUCTOR', message: 'Use Capture.open()' }),
+    );
   });
 
   it('and bad options', async () => {
