@@ -161,3 +161,81 @@ describe('fault fixture options', () => {
     expect(summary.connected).toBe(3 * summary.accepted.length);
   });
 });
+
+// The same sweep as the child's, in this process: every option of faultServer and faultProxy
+// given every wrong type is refused naming that option, so a user reads which one is wrong.
+describe('each refusal names the option it refuses', () => {
+  const WRONG: unknown[] = [null, 'x', -1, 1.5, NaN, Infinity, {}, [], () => {}, Symbol('s'), 2 ** 53, true, 10n];
+  const serverKeys = [
+    'host',
+    'allowNonLoopback',
+    'port',
+    'onConnection',
+    'connections',
+    'accept',
+    'stepTimeout',
+    'holdTimeout',
+    'maxConnections',
+    'backlog',
+    'toxics',
+    'seed',
+    'failFirst',
+    'recordBytes',
+    'capture',
+  ];
+  const proxyKeys = [
+    'host',
+    'port',
+    'allowNonLoopback',
+    'toxics',
+    'seed',
+    'request',
+    'response',
+    'idleReset',
+    'resetConnections',
+    'backlog',
+    'maxConnections',
+    'connectTimeout',
+  ];
+
+  async function refusal(
+    make: () => Promise<{ close(): Promise<unknown> }>,
+  ): Promise<{ code?: string; message: string } | undefined> {
+    try {
+      const fixture = await make();
+      await fixture.close();
+      return undefined;
+    } catch (error) {
+      return error as { code?: string; message: string };
+    }
+  }
+
+  it.each(serverKeys)('faultServer options.%s', async (key) => {
+    for (const value of WRONG) {
+      const base = key === 'onConnection' || key === 'connections' ? {} : { onConnection: ['respond:200'] };
+      const error = await refusal(() => faultServer({ ...base, [key]: value } as never));
+      if (error === undefined) continue; // right for this key (a boolean flag, an empty list)
+      expect(error.code, `${key}=${String(value)}`).toMatch(/^ERR_/);
+      expect(error.message, `${key}=${String(value)}`).toContain(`options.${key}`);
+    }
+  });
+
+  it.each(['stepTimeout', 'holdTimeout', 'allowNonLoopback', 'recordBytes', 'capture'])('faultClient options.%s', async (key) => {
+    for (const value of WRONG) {
+      // Nothing listens on port 1: an accepted value gets as far as the kernel's ECONNREFUSED.
+      const error = await refusal(() => faultClient({ host: '127.0.0.1', port: 1 }, ['reset'], { [key]: value } as never));
+      if (error?.code === 'ECONNREFUSED') continue;
+      expect(error?.code, `${key}=${String(value)}`).toMatch(/^ERR_/);
+      expect(error?.message, `${key}=${String(value)}`).toContain(`options.${key}`);
+    }
+  });
+
+  it.each(proxyKeys)('faultProxy options.%s', async (key) => {
+    for (const value of WRONG) {
+      const error = await refusal(() => faultProxy({ host: '127.0.0.1', port: 1 }, { [key]: value } as never));
+      if (error === undefined) continue;
+      expect(error.code, `${key}=${String(value)}`).toMatch(/^ERR_/);
+      expect(error.message, `${key}=${String(value)}`).toContain(`options.${key}`);
+    }
+  });
+});
