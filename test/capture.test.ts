@@ -367,7 +367,18 @@ describe('Capture.open refuses what is not a socket', () => {
     const listener = await connection('127.0.0.1');
     expect(() => Capture.open(listener, { maxSegments: 0 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => Capture.open(listener, { maxMs: -1 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-    expect(() => Capture.open(listener, null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => Capture.open(listener, null as never)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: 'The "options" argument must be of type object. Received null',
+      }),
+    );
+    expect(() => Capture.open(listener, { maxSegments: 1_000_001 })).toThrow(
+      'The value of "options.maxSegments" is out of range. It must be an integer >= 1 and <= 1000000. Received 1000001',
+    );
+    expect(() => Capture.open(listener, { maxMs: 2 ** 31 })).toThrow(
+      'The value of "options.maxMs" is out of range. It must be an integer >= 0 and <= 2147483647. Received 2147483648',
+    );
     listener.close();
   });
 });

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   blackhole,
   canBlackhole,
@@ -332,6 +332,24 @@ describe('a connection still in its handshake', () => {
       }
     },
   );
+});
+
+describe('attribution of a port-filtered snapshot', () => {
+  it('costs one pass over the fds, when the first entry is asked, and none when nobody asks', async () => {
+    const p = await newPair();
+    const attribute = vi.spyOn(native.sockets, 'attribute');
+    try {
+      const found = sockets({ localPorts: [p.port] });
+      expect(found.length).toBeGreaterThanOrEqual(2);
+      expect(found.map((s) => s.state).sort()).toEqual(['ESTABLISHED', 'LISTEN']);
+      expect(attribute).not.toHaveBeenCalled();
+      expect(found.map((s) => s.attribution)).toEqual(['fd', 'fd']);
+      expect(found[0].attribution).toBe('fd');
+      expect(attribute).toHaveBeenCalledTimes(1);
+    } finally {
+      attribute.mockRestore();
+    }
+  });
 });
 
 describe('the text of a snapshot', () => {
