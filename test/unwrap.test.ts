@@ -2,7 +2,7 @@
 // the kernel's errno. The failures here are the kernel's: a port nothing listens on, a port in use.
 import { describe, expect, it } from 'vitest';
 import { RawSocket, unwrap } from '../src/index.js';
-import { HOSTS } from './helpers.js';
+import { caught, HOSTS } from './helpers.js';
 
 describe.each(HOSTS)('unwrap on %s', (host) => {
   it('passes a success through and listen() reports the address the kernel bound', async () => {
@@ -43,6 +43,10 @@ describe('unwrap', () => {
     );
     const cancelled = { ok: false as const, errno: -11, code: 'EAGAIN', syscall: 'accept', cancelled: true };
     expect(() => unwrap(cancelled)).toThrow(expect.objectContaining({ cancelled: true }));
+    // Neither flag when the result has neither.
+    const plain = caught(() => unwrap({ ok: false, errno: -104, code: 'ECONNRESET', syscall: 'recv' }));
+    expect(plain).toMatchObject({ message: 'recv ECONNRESET', code: 'ECONNRESET', errno: -104, syscall: 'recv' });
+    expect('timedOut' in plain || 'cancelled' in plain).toBe(false);
     for (const bad of [
       undefined,
       null,
@@ -50,9 +54,16 @@ describe('unwrap', () => {
       {},
       { ok: 'yes' },
       { ok: false, errno: 5, syscall: 'recv' },
+      { ok: false, errno: 0, syscall: 'recv' },
+      { ok: false, errno: '-5', syscall: 'recv' },
       { ok: false, errno: -5 },
     ]) {
-      expect(() => unwrap(bad as never), String(bad)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+      expect(() => unwrap(bad as never), JSON.stringify(bad)).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_ARG_TYPE',
+          message: expect.stringMatching(/^The "result" argument must be a RawSocket result\. Received /),
+        }),
+      );
     }
   });
 });
