@@ -70,7 +70,7 @@ function outcome(bytes: Uint8Array, sequence: number): string {
 }
 
 /** A datagram of one SOCK_DIAG_BY_FAMILY message built by hand, with a tcp_info attribute. */
-function handmade(sequence: number, infoLength: number): Uint8Array {
+function handmade(sequence: number, infoLength: number, ends?: { src: number[]; dst: number[] }): Uint8Array {
   const messageLength = 16 + 72 + 4 + infoLength;
   const bytes = new Uint8Array(((messageLength + 3) & ~3) + 20);
   const v = new DataView(bytes.buffer);
@@ -78,14 +78,14 @@ function handmade(sequence: number, infoLength: number): Uint8Array {
   v.setUint16(4, SOCK_DIAG_BY_FAMILY, true);
   v.setUint32(8, sequence, true);
   // inet_diag_msg: family, state, timer, retrans; id: sport, dport (network order), src, dst.
-  v.setUint8(16, 2); // AF_INET
+  v.setUint8(16, ends && ends.src.length === 16 ? 10 : 2); // AF_INET6 or AF_INET
   v.setUint8(17, 8); // CLOSE_WAIT
   v.setUint8(18, 2); // keepalive
   v.setUint8(19, 3);
   v.setUint16(20, 8080, false);
   v.setUint16(22, 40000, false);
-  bytes.set([127, 0, 0, 1], 24);
-  bytes.set([10, 1, 2, 3], 40);
+  bytes.set(ends?.src ?? [127, 0, 0, 1], 24);
+  bytes.set(ends?.dst ?? [10, 1, 2, 3], 40);
   // After the 48-byte id: expires, rqueue, wqueue, uid, inode.
   v.setUint32(16 + 52, 1234, true);
   v.setUint32(16 + 56, 5, true);
@@ -128,6 +128,30 @@ describe('the dump parser', () => {
     expect(s.tcpInfo?.rcvWnd).toBeUndefined();
     // Another sequence's messages are not this dump's.
     expect(native.sockets.parse(handmade(77, 232), 78)[1]).toBe(0);
+  });
+
+  it('names each address right when consecutive entries differ in any one word of it', () => {
+    // The parser keeps the text of the last address of each family: a key that misses a word
+    // would hand one entry the previous entry's text.
+    const v6 = (groups: number[]) => groups.flatMap((g) => [g >> 8, g & 0xff]);
+    const cases: Array<[number[], string]> = [
+      [v6([0, 0, 0, 0, 0, 0, 0, 1]), '::1'],
+      [v6([1, 0, 0, 0, 0, 0, 0, 1]), '1::1'],
+      [v6([1, 0, 2, 0, 0, 0, 0, 1]), '1:0:2::1'],
+      [v6([1, 0, 2, 0, 3, 0, 0, 1]), '1:0:2:0:3::1'],
+      [v6([1, 0, 2, 0, 3, 0, 4, 1]), '1:0:2:0:3:0:4:1'],
+      [v6([1, 0, 2, 0, 3, 0, 4, 1]), '1:0:2:0:3:0:4:1'],
+      [v6([0, 0, 0, 0, 0, 0xffff, 0x7f00, 1]), '::ffff:127.0.0.1'],
+      [[127, 0, 0, 1], '127.0.0.1'],
+      [[127, 0, 0, 2], '127.0.0.2'],
+      [[128, 0, 0, 2], '128.0.0.2'],
+      [[128, 0, 0, 2], '128.0.0.2'],
+    ];
+    for (const [src, text] of cases) {
+      // Both ends the same address: each entry's first lookup compares with the previous entry's.
+      const [s] = decodeRecords(native.sockets.parse(handmade(5, 104, { src, dst: src }), 5));
+      expect([s.family, s.localAddress, s.remoteAddress]).toEqual([src.length === 16 ? 6 : 4, text, text]);
+    }
   });
 
   it('reads the real dumps of this kernel', () => {

@@ -1,0 +1,350 @@
+// The paths of one fault-server connection that end it: a step that times out, a peer that
+// resets mid-step, a request that cannot be framed, a limitData cut while holding, the hold
+// timeout, a fixture closed under a waiting step. Each asserts what the client's kernel reported
+// and what the record says (steps, end, bytes).
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { canBlackhole, faultServer, RawSocket, type FaultServer } from '../src/index.js';
+import { until } from './helpers.js';
+import { connect, keeper, outcome } from './faults-helpers.js';
+
+const filters = canBlackhole();
+const noFilters = filters.ok ? '' : ` (skipped: ${filters.code}: ${filters.reason})`;
+
+/** A connected RawSocket client of `server`, aborted when the test finishes. */
+async function rawClient(
+  server: FaultServer,
+  context: { onTestFinished(fn: () => void): void },
+): Promise<RawSocket> {
+  const connected = await RawSocket.connect({ host: server.address, port: server.port, timeout: 5_000 });
+  if (!connected.ok) throw new Error(`connect ${connected.code}`);
+  const socket = connected.socket;
+  context.onTestFinished(() => {
+    if (!socket.closed) socket.abort();
+  });
+  return socket;
+}
+
+/** What `socket` receives until an error or end of stream: the bytes and how it ended. */
+async function drain(socket: RawSocket, ms = 5_000): Promise<{ data: string; end: string }> {
+  const chunks: Buffer[] = [];
+  const deadline = performance.now() + ms;
+  for (let i = 0; i < 10_000; i++) {
+    const r = await socket.recv(65_536, { timeout: Math.max(1, Math.ceil(deadline - performance.now())) });
+    if (!r.ok) return { data: Buffer.concat(chunks).toString('latin1'), end: r.timedOut ? 'timeout' : r.code };
+    if (r.bytes === 0) return { data: Buffer.concat(chunks).toString('latin1'), end: 'EOF' };
+    chunks.push(r.data);
+  }
+  throw new Error('drain: too many reads');
+}
+
+describe('the hold after the last step', () => {
+  it('a silent peer: reset after holdTimeout (end reset, the client reads ECONNRESET)', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: [], holdTimeout: 300 }));
+    const client = keep(await connect(server.port, server.address));
+    const start = performance.now();
+    expect((await outcome(client)).end).toBe('ECONNRESET');
+    expect(performance.now() - start).toBeGreaterThanOrEqual(280);
+    const [record] = await server.settled(1);
+    expect(record).toMatchObject({ steps: [], end: 'reset', bytesReceived: 0 });
+  });
+
+  it('a peer that keeps sending: the hold still ends at its deadline, with a reset', async (context) => {
+    const keep = keeper(context);
+    // holdTimeout 1 ms while megabytes are queued: the deadline passes between reads that each return data.
+    const server = keep(await faultServer({ onConnection: ['read:1'], holdTimeout: 1, recordBytes: 16 }));
+    const client = keep(await connect(server.port, server.address));
+    const seen = outcome(client);
+    client.write(Buffer.alloc(32 * 1024 * 1024, 'h'));
+    expect(['ECONNRESET', 'EPIPE']).toContain((await seen).end);
+    const [record] = await server.settled(1);
+    expect(record.end).toBe('reset');
+    expect(record.steps).toEqual([expect.objectContaining({ result: 'ok', bytes: 1 })]);
+    expect(record.bytesReceived).toBeGreaterThan(1);
+    expect(record.bytesReceived).toBeLessThan(32 * 1024 * 1024);
+    expect(record.received.toString()).toBe('h'.repeat(16));
+  });
+
+  it.for(['reset', 'fin'] as const)(
+    "limitData (upstream, then '%s') cuts while holding: the client reads what that says",
+    async (then, context) => {
+      const keep = keeper(context);
+      const server = keep(
+        await faultServer({
+          onConnection: [],
+          toxics: [
+            { type: 'limitData', stream: 'upstream', bytes: 5, then },
+            { type: 'slowClose', delay: 300 },
+          ],
+        }),
+      );
+      const client = keep(await connect(server.port, server.address));
+      const seen = outcome(client);
+      const start = performance.now();
+      client.write('12345');
+      const { end } = await seen;
+      const ms = performance.now() - start;
+      const [record] = await server.settled(1);
+      expect(record.bytesReceived).toBe(5);
+      expect(record.received.toString()).toBe('12345');
+      expect(record.toxics).toContainEqual(expect.objectContaining({ type: 'limitData', action: 'cut', bytes: 5 }));
+      if (then === 'reset') {
+        // RST at once: no slow close.
+        expect(end).toBe('ECONNRESET');
+        expect(record.end).toBe('reset');
+        expect(record.toxics.some((e) => e.action === 'slow-close')).toBe(false);
+      } else {
+        // A FIN, held by slowClose.
+        expect(end).toBe('end');
+        expect(record.end).toBe('close');
+        expect(ms).toBeGreaterThanOrEqual(280);
+        expect(record.toxics).toContainEqual(expect.objectContaining({ type: 'slowClose', action: 'slow-close', plannedMs: 300 }));
+      }
+    },
+  );
+});
+
+describe('steps that wait', () => {
+  it("'read:10' with 3 bytes sent: timeout after stepTimeout, RST, 3 bytes recorded", async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['read:10', 'close'], stepTimeout: 200 }));
+    const client = keep(await connect(server.port, server.address));
+    const seen = outcome(client);
+    client.write('abc');
+    expect((await seen).end).toBe('ECONNRESET');
+    const [record] = await server.settled(1);
+    expect(record.steps).toEqual([expect.objectContaining({ step: { do: 'read', bytes: 10 }, result: 'timeout', bytes: 3 })]);
+    expect(record).toMatchObject({ end: 'reset', bytesReceived: 3 });
+  });
+
+  it("'close-unread' with nothing sent: timeout after stepTimeout, RST", async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['close-unread'], stepTimeout: 200 }));
+    const client = keep(await connect(server.port, server.address));
+    expect((await outcome(client)).end).toBe('ECONNRESET');
+    const [record] = await server.settled(1);
+    expect(record.steps).toEqual([expect.objectContaining({ step: { do: 'close-unread' }, result: 'timeout' })]);
+    expect(record.end).toBe('reset');
+  });
+
+  it('a send the client never reads: timeout after stepTimeout, RST, the bytes that went recorded', async (context) => {
+    const size = 32 * 1024 * 1024;
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: [{ do: 'send', data: Buffer.alloc(size, 's') }], stepTimeout: 300 }));
+    const client = await rawClient(server, context);
+    const [record] = await server.settled(1, { timeout: 10_000 });
+    const [step] = record.steps;
+    expect(step).toMatchObject({ result: 'timeout' });
+    expect(step.bytes).toBeGreaterThan(0);
+    expect(step.bytes).toBeLessThan(size);
+    expect(record).toMatchObject({ end: 'reset', bytesSent: step.bytes });
+    // The client's kernel holds some of those bytes, then the RST.
+    const { data, end } = await drain(client);
+    expect(end).toBe('ECONNRESET');
+    expect(data.length).toBeLessThanOrEqual(step.bytes!);
+  });
+
+  it('a send the client resets under: the step fails with the kernel code, end peer-reset', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: [{ do: 'send', data: Buffer.alloc(32 * 1024 * 1024) }] }));
+    const client = await rawClient(server, context);
+    await server.settled(1, { finished: false });
+    await until(() => server.connections[0].bytesSent > 0, 5_000);
+    client.abort();
+    const [record] = await server.settled(1);
+    expect(record.end).toBe('peer-reset');
+    expect(['ECONNRESET', 'EPIPE']).toContain(record.steps[0].result);
+    expect(record.steps[0].bytes).toBe(record.bytesSent);
+  });
+
+  it("'fin' after the client reset: shutdown fails ENOTCONN, end error", async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['wait:300', 'fin'] }));
+    const client = await rawClient(server, context);
+    await server.settled(1, { finished: false });
+    client.abort();
+    const [record] = await server.settled(1);
+    expect(record.steps.map((s) => [s.step.do, s.result])).toEqual([
+      ['wait', 'ok'],
+      ['fin', 'ENOTCONN'],
+    ]);
+    expect(record.end).toBe('error');
+    expect(record.errors).toEqual([]);
+  });
+});
+
+describe('HTTP requests', () => {
+  it('bytes past a request are read ahead and serve the next read step', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['read-request', 'read:5', 'reset'] }));
+    const client = await rawClient(server, context);
+    const request = 'GET /a HTTP/1.1\r\nhost: x\r\n\r\n';
+    await client.send(`${request}HELLO`);
+    const [record] = await server.settled(1);
+    expect(record.steps.map((s) => [s.step.do, s.result, s.bytes])).toEqual([
+      ['read-request', 'ok', request.length],
+      ['read', 'ok', 5],
+      ['reset', 'ok', undefined],
+    ]);
+    expect(record.requests).toEqual(['GET /a HTTP/1.1']);
+    expect(record.bytesReceived).toBe(request.length + 5);
+    expect(await drain(client)).toEqual({ data: '', end: 'ECONNRESET' });
+  });
+
+  it('a request head that arrives in two pieces is one request', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['respond:200'] }));
+    const client = await rawClient(server, context);
+    await client.send('GET /split HTTP/1.1\r\nho');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await client.send('st: x\r\n\r\n');
+    const answer = await client.recv(4096, { timeout: 5_000 });
+    expect(answer.ok && answer.data.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    const [record] = await server.settled(1, { finished: false });
+    expect(record.requests).toEqual(['GET /split HTTP/1.1']);
+    expect(record.steps[0]).toMatchObject({ result: 'ok' });
+    expect(record.bytesReceived).toBe('GET /split HTTP/1.1\r\nhost: x\r\n\r\n'.length);
+  });
+
+  it('a request with content-length: 0 is complete at its head', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['respond:204'] }));
+    const client = await rawClient(server, context);
+    await client.send('POST / HTTP/1.1\r\ncontent-length: 0\r\n\r\n');
+    const answer = await client.recv(4096, { timeout: 3_000 });
+    expect(answer.ok && answer.data.toString('latin1')).toMatch(/^HTTP\/1\.1 204 No Content\r\n/);
+  });
+
+  it('a status without a reason phrase of its own is answered with "Unknown"', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['respond:599'] }));
+    const client = await rawClient(server, context);
+    await client.send('GET / HTTP/1.1\r\n\r\n');
+    const answer = await client.recv(4096, { timeout: 3_000 });
+    expect(answer.ok && answer.data.toString('latin1')).toMatch(/^HTTP\/1\.1 599 Unknown\r\n/);
+  });
+
+  it.for([
+    ['a bad content-length', 'POST / HTTP/1.1\r\ncontent-length: x\r\n\r\n'],
+    ['a chunk-size line over 4 KiB', `POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n${'a'.repeat(5_000)}`],
+  ] as const)('%s: EBADMSG, RST, every byte read counted', async ([, request], context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['read-request', 'respond:200'] }));
+    const client = await rawClient(server, context);
+    await client.send(request);
+    const [record] = await server.settled(1);
+    expect(record.steps).toEqual([expect.objectContaining({ step: { do: 'read-request' }, result: 'EBADMSG', bytes: request.length })]);
+    expect(record.end).toBe('reset');
+    expect(record.requests).toEqual([]);
+    expect(await drain(client)).toEqual({ data: '', end: 'ECONNRESET' });
+  });
+
+  it('limitData (upstream) cuts inside a request: limit-data, the bytes let through', async (context) => {
+    const keep = keeper(context);
+    const server = keep(
+      await faultServer({ onConnection: ['read-request'], toxics: [{ type: 'limitData', stream: 'upstream', bytes: 10 }] }),
+    );
+    const client = await rawClient(server, context);
+    await client.send('GET /long/path HTTP/1.1\r\n\r\n');
+    const [record] = await server.settled(1);
+    expect(record.steps).toEqual([expect.objectContaining({ result: 'limit-data', bytes: 10 })]);
+    expect(record.end).toBe('close');
+    expect(record.bytesReceived).toBe(10);
+  });
+
+  it("limitData (upstream, then 'reset') cuts a read: limit-data, RST", async (context) => {
+    const keep = keeper(context);
+    const server = keep(
+      await faultServer({
+        onConnection: ['read:10', { do: 'send', data: 'never' }],
+        toxics: [{ type: 'limitData', stream: 'upstream', bytes: 4, then: 'reset' }],
+      }),
+    );
+    const client = await rawClient(server, context);
+    await client.send('0123456789');
+    const [record] = await server.settled(1);
+    expect(record.steps).toEqual([expect.objectContaining({ result: 'limit-data', bytes: 4 })]);
+    expect(record).toMatchObject({ end: 'reset', bytesSent: 0, bytesReceived: 4 });
+    expect(await drain(client)).toEqual({ data: '', end: 'ECONNRESET' });
+  });
+
+  it("'reset-when-idle' after a pipelined request: 'reused' at once, the first answer then RST", async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['respond:200', 'reset-when-idle'] }));
+    const client = await rawClient(server, context);
+    await client.send('GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n');
+    const [record] = await server.settled(1);
+    expect(record.steps.map((s) => [s.step.do, s.result])).toEqual([
+      ['respond', 'ok'],
+      ['reset-when-idle', 'reused'],
+    ]);
+    expect(record.end).toBe('reset');
+    expect(record.requests).toEqual(['GET /1 HTTP/1.1']);
+    const { data, end } = await drain(client);
+    expect(data).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/);
+    expect(end).toBe('ECONNRESET');
+  });
+});
+
+describe('the fixture closed under a waiting step', () => {
+  it("a 'fin' held by slowClose: close() ends it at once, no step recorded, no error", async (context) => {
+    const keep = keeper(context);
+    const server = await faultServer({ onConnection: ['fin'], toxics: [{ type: 'slowClose', delay: 10_000 }] });
+    const client = keep(await connect(server.port, server.address));
+    const seen = outcome(client);
+    await server.settled(1, { finished: false });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const start = performance.now();
+    await server.close();
+    expect(performance.now() - start).toBeLessThan(2_000);
+    expect((await seen).end).toBe('ECONNRESET');
+    expect(server.connections[0]).toMatchObject({ end: 'fixture-closed', steps: [], errors: [] });
+  });
+
+  it('a send held by latency: close() ends it at once, the bytes never sent', async (context) => {
+    const keep = keeper(context);
+    const server = await faultServer({ onConnection: [{ do: 'send', data: 'held' }], toxics: [{ type: 'latency', latency: 10_000 }] });
+    const client = keep(await connect(server.port, server.address));
+    const seen = outcome(client);
+    await server.settled(1, { finished: false });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const start = performance.now();
+    await server.close();
+    expect(performance.now() - start).toBeLessThan(2_000);
+    expect(await seen).toEqual({ data: Buffer.alloc(0), end: 'ECONNRESET' });
+    expect(server.connections[0]).toMatchObject({ end: 'fixture-closed', steps: [], errors: [], bytesSent: 0 });
+  });
+
+  it.skipIf(!filters.ok).for([
+    ['a read', 'read:5'],
+    ['a send', { do: 'send', data: 'x' }],
+  ] as const)(`%s while a timeout toxic silences the peer: close() ends it at once${noFilters}`, async ([, step], context) => {
+    const keep = keeper(context);
+    const server = await faultServer({ onConnection: [step], toxics: [{ type: 'timeout' }] });
+    const client = keep(await connect(server.port, server.address));
+    const seen = outcome(client);
+    await server.settled(1, { finished: false });
+    await until(() => server.connections[0].toxics.some((e) => e.action === 'silence'), 3_000);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const start = performance.now();
+    await server.close();
+    expect(performance.now() - start).toBeLessThan(2_000);
+    expect((await seen).end).toBe('ECONNRESET');
+    expect(server.connections[0]).toMatchObject({ end: 'fixture-closed', steps: [], errors: [], bytesReceived: 0, bytesSent: 0 });
+  });
+
+  it.skipIf(!filters.ok)(`a timeout toxic with a deadline closes the connection: end close${noFilters}`, async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['read:5'], toxics: [{ type: 'timeout', timeout: 300 }] }));
+    const client = keep(new net.Socket());
+    const seen = outcome(client.connect(server.port, server.address));
+    const start = performance.now();
+    const [record] = await server.settled(1, { timeout: 5_000 });
+    expect(performance.now() - start).toBeGreaterThanOrEqual(280);
+    expect(record.end).toBe('close');
+    expect(record.steps).toEqual([]);
+    expect(record.toxics.map((e) => e.action)).toEqual(['silence', 'close']);
+    expect((await seen).end).toBe('end');
+  });
+});
