@@ -198,6 +198,21 @@ describe('decodeTcpInfo arguments', () => {
       retransmits: undefined,
     });
     expect(decodeTcpInfo(new Uint8Array([1, 2]), -5)).toMatchObject({ length: 0, state: 'UNKNOWN', caState: undefined });
+    // A fractional length counts whole bytes; NaN none; no length means all of them.
+    expect(decodeTcpInfo(new Uint8Array([1, 2]), 1.9)).toMatchObject({ length: 1, state: 'ESTABLISHED', caState: undefined });
+    expect(decodeTcpInfo(new Uint8Array([1, 2]), NaN)).toMatchObject({ length: 0, state: 'UNKNOWN' });
+    expect(decodeTcpInfo(new Uint8Array([1, 2]))).toMatchObject({ length: 2, caState: 'CWR' });
+    // Any view: a DataView, or a typed array at an offset into its buffer.
+    const backing = new Uint8Array([9, 9, 10, 0]);
+    expect(decodeTcpInfo(new DataView(backing.buffer, 2))).toMatchObject({ length: 2, state: 'LISTEN', caState: 'Open' });
+    expect(decodeTcpInfo(backing.subarray(2), 2)).toMatchObject({ length: 2, state: 'LISTEN' });
+    expect(decodeTcpInfo(new Uint8Array(0))).toMatchObject({ length: 0, state: 'UNKNOWN' });
+    expect(() => decodeTcpInfo([1, 2] as never)).toThrow(
+      'The "bytes" argument must be an ArrayBufferView. Received an instance of Array',
+    );
+    expect(() => decodeTcpInfo(new Uint8Array(2), null as never)).toThrow(
+      'The "length" argument must be of type number. Received null',
+    );
   });
 
   it('a view whose buffer was transferred away decodes as empty instead of throwing', () => {

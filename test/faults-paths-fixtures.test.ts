@@ -1,0 +1,237 @@
+// The fixtures' own lifecycle paths: getters, down/up (and what the kernel answers meanwhile),
+// calls after close(), a port that is taken, `await using`, calls on the wrong `this`, a
+// connection past the scripted list, and a fault client whose connect is refused.
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import {
+  canCapture,
+  constants,
+  faultClient,
+  faultProxy,
+  faultServer,
+  FaultClient,
+  FaultProxy,
+  FaultServer,
+  RawSocket,
+  setOption,
+} from '../src/index.js';
+import { connect, keeper, listening, outcome } from './faults-helpers.js';
+
+const capture = canCapture();
+const noCapture = capture.ok ? '' : ` (skipped: ${capture.code}: ${capture.reason})`;
+
+/** What a connect to `port` meets within `ms`: 'connected', an errno code, or 'timeout'. */
+async function connectOutcome(host: string, port: number, ms = 300): Promise<string> {
+  const r = await RawSocket.connect({ host, port, timeout: ms });
+  if (r.ok) {
+    r.socket.abort();
+    return 'connected';
+  }
+  return r.timedOut ? 'timeout' : r.code;
+}
+
+/** A port on 127.0.0.1 nothing listens on (bound by a socket that is then closed). */
+function freePort(): number {
+  const probe = RawSocket.create(4);
+  probe.bind('127.0.0.1', 0);
+  const port = probe.localAddress!.port;
+  probe.close();
+  return port;
+}
+
+describe('faultServer', () => {
+  it('errors, isDown and the kernel answer across down() and up()', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['read:1'] }));
+    expect(server.errors).toEqual([]);
+    expect(server.isDown).toBe(false);
+    await server.down();
+    expect(server.isDown).toBe(true);
+    expect(await connectOutcome(server.address, server.port)).toBe('ECONNREFUSED');
+    await server.up();
+    expect(server.isDown).toBe(false);
+    expect(await connectOutcome(server.address, server.port)).toBe('connected');
+    expect(server.errors).toEqual([]);
+  });
+
+  it('accept: false: SYNs dropped; down() refuses them (ECONNREFUSED); up() drops them again', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ accept: false }));
+    expect(await connectOutcome(server.address, server.port)).toBe('timeout');
+    await server.down();
+    expect(await connectOutcome(server.address, server.port)).toBe('ECONNREFUSED');
+    await server.up();
+    expect(await connectOutcome(server.address, server.port)).toBe('timeout');
+    expect(server.connections).toEqual([]);
+  });
+
+  it('up() while another socket listens on the port: rejects EADDRINUSE; once it is gone, up() works', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['read:1'] }));
+    await server.down();
+    const squatter = RawSocket.create(4);
+    context.onTestFinished(() => {
+      if (!squatter.closed) squatter.close();
+    });
+    setOption(squatter, constants.SOL_SOCKET, constants.SO_REUSEADDR, 1);
+    expect(squatter.bind(server.address, server.port)).toMatchObject({ ok: true });
+    expect(squatter.listen(1)).toMatchObject({ ok: true });
+    await expect(server.up()).rejects.toMatchObject({ code: 'EADDRINUSE', message: 'listen EADDRINUSE' });
+    expect(server.isDown).toBe(true);
+    squatter.close();
+    await server.up();
+    expect(server.isDown).toBe(false);
+    expect(await connectOutcome(server.address, server.port)).toBe('connected');
+  });
+
+  it('down() and up() after close() reject ERR_SERVER_NOT_RUNNING', async () => {
+    const server = await faultServer({ onConnection: ['reset'] });
+    await server.close();
+    await expect(server.down()).rejects.toMatchObject({ code: 'ERR_SERVER_NOT_RUNNING', message: 'Server is closed' });
+    await expect(server.up()).rejects.toMatchObject({ code: 'ERR_SERVER_NOT_RUNNING', message: 'Server is closed' });
+  });
+
+  it('settled() that does not happen rejects ERR_SOCKCTL_TIMEOUT, saying how many and how long', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['reset'] }));
+    await expect(server.settled(2, { timeout: 50 })).rejects.toMatchObject({
+      code: 'ERR_SOCKCTL_TIMEOUT',
+      message: '2 connection(s) did not finish within 50 ms',
+    });
+  });
+
+  it('a port in use: rejects EADDRINUSE from bind (errno -98)', async (context) => {
+    const keep = keeper(context);
+    const taken = keep(await faultServer({ onConnection: ['read:1'] }));
+    await expect(faultServer({ port: taken.port, onConnection: ['reset'] })).rejects.toMatchObject({
+      code: 'EADDRINUSE',
+      errno: -98,
+      syscall: 'bind',
+    });
+    // The failed attempt left nothing bound: the first server still answers.
+    expect(await connectOutcome(taken.address, taken.port)).toBe('connected');
+  });
+
+  it('a connection past the `connections` list plays no step and is held, then reset', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ connections: [['reset']], holdTimeout: 200 }));
+    const first = keep(await connect(server.port, server.address));
+    expect((await outcome(first)).end).toBe('ECONNRESET');
+    const second = keep(await connect(server.port, server.address));
+    second.write('xy');
+    expect((await outcome(second)).end).toBe('ECONNRESET');
+    const [, record] = await server.settled(2);
+    expect(record).toMatchObject({ index: 1, steps: [], end: 'reset', bytesReceived: 2, errors: [] });
+  });
+
+  it('await using: the server is closed at the end of the scope (connects refused)', async () => {
+    let port = 0;
+    {
+      await using server = await faultServer({ onConnection: ['read:1'] });
+      port = server.port;
+      expect(await connectOutcome('127.0.0.1', port)).toBe('connected');
+    }
+    expect(await connectOutcome('127.0.0.1', port)).toBe('ECONNREFUSED');
+  });
+
+  it('called on another object, or constructed directly: coded errors', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['reset'] }));
+    expect(() => FaultServer.prototype.close.call({})).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: 'The "this" argument must be an instance of FaultServer. Received an instance of Object',
+      }),
+    );
+    await expect(FaultServer.prototype.down.call(null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    const Ctor = server.constructor as new (...args: unknown[]) => unknown;
+    expect(() => new Ctor(Symbol('not the token'))).toThrow(
+      expect.objectContaining({ code: 'ERR_ILLEGAL_CONSTRUCTOR', message: 'Use faultServer()' }),
+    );
+  });
+});
+
+describe('faultProxy', () => {
+  it('seed, errors, isDown; down() refuses connects while the port stays held; close() after down() frees it', async (context) => {
+    const keep = keeper(context);
+    const api = keep(await listening(net.createServer((s) => s.end('up')), '127.0.0.1'));
+    const proxy = await faultProxy(api, { seed: 1234 });
+    context.onTestFinished(() => proxy.close());
+    expect(proxy.seed).toBe(1234);
+    expect(proxy.errors).toEqual([]);
+    await proxy.down();
+    expect(proxy.isDown).toBe(true);
+    expect(await connectOutcome(proxy.address, proxy.port)).toBe('ECONNREFUSED');
+    // The port is held: nobody else can take it meanwhile.
+    const other = RawSocket.create(4);
+    expect(other.bind(proxy.address, proxy.port)).toMatchObject({ ok: false, code: 'EADDRINUSE' });
+    other.close();
+    await proxy.close();
+    // close() let go of the held port.
+    const after = RawSocket.create(4);
+    try {
+      expect(after.bind(proxy.address, proxy.port)).toMatchObject({ ok: true });
+    } finally {
+      after.close();
+    }
+    await expect(proxy.down()).rejects.toMatchObject({ code: 'ERR_SERVER_NOT_RUNNING', message: 'Proxy is closed' });
+    await expect(proxy.up()).rejects.toMatchObject({ code: 'ERR_SERVER_NOT_RUNNING', message: 'Proxy is closed' });
+    expect(proxy.errors).toEqual([]);
+  });
+
+  it('await using, and calls on another object', async (context) => {
+    const keep = keeper(context);
+    const api = keep(await listening(net.createServer((s) => s.end('up')), '127.0.0.1'));
+    let port = 0;
+    {
+      await using proxy = await faultProxy(api);
+      port = proxy.port;
+      const client = keep(await connect(port, '127.0.0.1'));
+      expect((await outcome(client)).data.toString()).toBe('up');
+    }
+    expect(await connectOutcome('127.0.0.1', port)).toBe('ECONNREFUSED');
+    expect(() => FaultProxy.prototype.close.call({})).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: 'The "this" argument must be an instance of FaultProxy. Received an instance of Object',
+      }),
+    );
+  });
+});
+
+describe('faultClient', () => {
+  it('a refused connect rejects with the kernel error: ECONNREFUSED, errno -111, syscall connect', async () => {
+    await expect(faultClient({ host: '127.0.0.1', port: freePort() }, ['reset'])).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+      errno: -111,
+      syscall: 'connect',
+    });
+  });
+
+  it.skipIf(!capture.ok)(`with capture: a refused connect rejects the same way${noCapture}`, async () => {
+    await expect(faultClient({ host: '127.0.0.1', port: freePort() }, ['reset'], { capture: true })).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+      errno: -111,
+      syscall: 'connect',
+    });
+  });
+
+  it('await using resets the connection at the end of the scope; close() on another object is refused', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['read:100'] }));
+    {
+      await using client = await faultClient(server, [{ do: 'send', data: 'hi' }]);
+      await server.settled(1, { finished: false });
+      expect(client.record.end).toBeUndefined();
+    }
+    const [record] = await server.settled(1);
+    expect(record.end).toBe('peer-reset');
+    expect(record.received.toString()).toBe('hi');
+    expect(() => FaultClient.prototype.close.call({})).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: 'The "this" argument must be an instance of FaultClient. Received an instance of Object',
+      }),
+    );
+  });
+});
