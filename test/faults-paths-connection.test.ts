@@ -12,10 +12,7 @@ const filters = canBlackhole();
 const noFilters = filters.ok ? '' : ` (skipped: ${filters.code}: ${filters.reason})`;
 
 /** A connected RawSocket client of `server`, aborted when the test finishes. */
-async function rawClient(
-  server: FaultServer,
-  context: { onTestFinished(fn: () => void): void },
-): Promise<RawSocket> {
+async function rawClient(server: FaultServer, context: { onTestFinished(fn: () => void): void }): Promise<RawSocket> {
   const connected = await RawSocket.connect({ host: server.address, port: server.port, timeout: 5_000 });
   if (!connected.ok) throw new Error(`connect ${connected.code}`);
   const socket = connected.socket;
@@ -99,7 +96,9 @@ describe('the hold after the last step', () => {
         expect(end).toBe('end');
         expect(record.end).toBe('close');
         expect(ms).toBeGreaterThanOrEqual(280);
-        expect(record.toxics).toContainEqual(expect.objectContaining({ type: 'slowClose', action: 'slow-close', plannedMs: 300 }));
+        expect(record.toxics).toContainEqual(
+          expect.objectContaining({ type: 'slowClose', action: 'slow-close', plannedMs: 300 }),
+        );
       }
     },
   );
@@ -234,7 +233,9 @@ describe('HTTP requests', () => {
     const client = await rawClient(server, context);
     await client.send(request);
     const [record] = await server.settled(1);
-    expect(record.steps).toEqual([expect.objectContaining({ step: { do: 'read-request' }, result: 'EBADMSG', bytes: request.length })]);
+    expect(record.steps).toEqual([
+      expect.objectContaining({ step: { do: 'read-request' }, result: 'EBADMSG', bytes: request.length }),
+    ]);
     expect(record.end).toBe('reset');
     expect(record.requests).toEqual([]);
     expect(await drain(client)).toEqual({ data: '', end: 'ECONNRESET' });
@@ -304,7 +305,10 @@ describe('the fixture closed under a waiting step', () => {
 
   it('a send held by latency: close() ends it at once, the bytes never sent', async (context) => {
     const keep = keeper(context);
-    const server = await faultServer({ onConnection: [{ do: 'send', data: 'held' }], toxics: [{ type: 'latency', latency: 10_000 }] });
+    const server = await faultServer({
+      onConnection: [{ do: 'send', data: 'held' }],
+      toxics: [{ type: 'latency', latency: 10_000 }],
+    });
     const client = keep(await connect(server.port, server.address));
     const seen = outcome(client);
     await server.settled(1, { finished: false });
@@ -347,4 +351,28 @@ describe('the fixture closed under a waiting step', () => {
     expect(record.toxics.map((e) => e.action)).toEqual(['silence', 'close']);
     expect((await seen).end).toBe('end');
   });
+
+  it.skipIf(!filters.ok)(
+    `packetLoss removed from a live connection: its filter goes, 'unfilter' recorded${noFilters}`,
+    async (context) => {
+      const keep = keeper(context);
+      const server = keep(
+        await faultServer({ onConnection: ['read:4', 'reset'], toxics: [{ type: 'packetLoss', probability: 0.5 }] }),
+      );
+      const client = keep(await connect(server.port, server.address));
+      const seen = outcome(client);
+      await server.settled(1, { finished: false });
+      await until(() => server.connections[0].toxics.some((e) => e.action === 'filter'), 3_000);
+      await server.removeToxic('packetLoss_upstream');
+      expect(server.connections[0].toxics.map((e) => [e.type, e.action])).toEqual([
+        ['packetLoss', 'filter'],
+        ['packetLoss', 'unfilter'],
+      ]);
+      // Nothing is dropped any more: the four bytes arrive at once.
+      client.write('abcd');
+      expect((await seen).end).toBe('ECONNRESET');
+      const [record] = await server.settled(1);
+      expect(record).toMatchObject({ end: 'reset', bytesReceived: 4 });
+    },
+  );
 });

@@ -154,7 +154,12 @@ describe('faultServer', () => {
 describe('faultProxy', () => {
   it('seed, errors, isDown; down() refuses connects while the port stays held; close() after down() frees it', async (context) => {
     const keep = keeper(context);
-    const api = keep(await listening(net.createServer((s) => s.end('up')), '127.0.0.1'));
+    const api = keep(
+      await listening(
+        net.createServer((s) => s.end('up')),
+        '127.0.0.1',
+      ),
+    );
     const proxy = await faultProxy(api, { seed: 1234 });
     context.onTestFinished(() => proxy.close());
     expect(proxy.seed).toBe(1234);
@@ -181,7 +186,12 @@ describe('faultProxy', () => {
 
   it('await using, and calls on another object', async (context) => {
     const keep = keeper(context);
-    const api = keep(await listening(net.createServer((s) => s.end('up')), '127.0.0.1'));
+    const api = keep(
+      await listening(
+        net.createServer((s) => s.end('up')),
+        '127.0.0.1',
+      ),
+    );
     let port = 0;
     {
       await using proxy = await faultProxy(api);
@@ -233,5 +243,40 @@ describe('faultClient', () => {
         message: 'The "this" argument must be an instance of FaultClient. Received an instance of Object',
       }),
     );
+    for (const other of [null, 5, undefined]) {
+      expect(() => FaultClient.prototype.close.call(other as never)).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+      );
+    }
   });
+
+  it('constructed directly: ERR_ILLEGAL_CONSTRUCTOR', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['read:1'] }));
+    const client = await faultClient(server, []);
+    context.onTestFinished(() => client.close());
+    const Ctor = client.constructor as new (...args: unknown[]) => unknown;
+    expect(() => new Ctor(Symbol('not the token'))).toThrow(
+      expect.objectContaining({ code: 'ERR_ILLEGAL_CONSTRUCTOR', message: 'Use faultClient()' }),
+    );
+  });
+
+  it.skipIf(!capture.ok)(
+    `with capture: a SYN never answered rejects at stepTimeout, from connect${noCapture}`,
+    async (context) => {
+      const keep = keeper(context);
+      const server = keep(await faultServer({ accept: false }));
+      const start = performance.now();
+      const error = await faultClient(server, ['reset'], { capture: true, stepTimeout: 300 }).then(
+        () => undefined,
+        (e: NodeJS.ErrnoException) => e,
+      );
+      const ms = performance.now() - start;
+      // The handshake still runs at the deadline: connect(2) answers EALREADY there.
+      expect(error).toMatchObject({ syscall: 'connect', errno: expect.any(Number) });
+      expect(['EALREADY', 'ETIMEDOUT']).toContain(error?.code);
+      expect(ms).toBeGreaterThanOrEqual(280);
+      expect(ms).toBeLessThan(3_000);
+    },
+  );
 });

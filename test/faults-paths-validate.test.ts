@@ -134,6 +134,48 @@ describe('refused before anything listens', () => {
       "The argument 'steps[0]' must be a client step (HTTP steps are for faultServer). Received type string ('respond:200')",
     ],
     [
+      'a client option that is misspelled',
+      () => faultClient(up, ['reset'], { stepTimout: 5 } as never),
+      'ERR_INVALID_ARG_VALUE',
+      "The argument 'options.stepTimout' must be one of the known keys (stepTimeout, holdTimeout, allowNonLoopback, recordBytes, capture); unknown key. Received type string ('stepTimout')",
+    ],
+    [
+      'a client allowNonLoopback that is a string',
+      () => faultClient(up, ['reset'], { allowNonLoopback: 'yes' as never }),
+      'ERR_INVALID_ARG_TYPE',
+      'The "options.allowNonLoopback" argument must be of type boolean. Received type string (\'yes\')',
+    ],
+    [
+      'client steps that are not an array',
+      () => faultClient(up, 'reset' as never),
+      'ERR_INVALID_ARG_TYPE',
+      'The "steps" argument must be an instance of Array. Received type string (\'reset\')',
+    ],
+    [
+      'a client stepTimeout of 0',
+      () => faultClient(up, ['reset'], { stepTimeout: 0 }),
+      'ERR_OUT_OF_RANGE',
+      'The value of "options.stepTimeout" is out of range. It must be an integer >= 1 and <= 2147483647. Received 0',
+    ],
+    [
+      'a client holdTimeout of 0',
+      () => faultClient(up, ['reset'], { holdTimeout: 0 }),
+      'ERR_OUT_OF_RANGE',
+      'The value of "options.holdTimeout" is out of range. It must be an integer >= 1 and <= 2147483647. Received 0',
+    ],
+    [
+      'a client recordBytes of -1',
+      () => faultClient(up, ['reset'], { recordBytes: -1 }),
+      'ERR_OUT_OF_RANGE',
+      'The value of "options.recordBytes" is out of range. It must be an integer >= 0 and <= 67108864. Received -1',
+    ],
+    [
+      'a client capture that is a string',
+      () => faultClient(up, ['reset'], { capture: 'yes' as never }),
+      'ERR_INVALID_ARG_TYPE',
+      'The "options.capture" argument must be of type boolean. Received type string (\'yes\')',
+    ],
+    [
       'a target string that is no URL',
       () => faultClient('not a url', ['reset']),
       'ERR_INVALID_ARG_VALUE',
@@ -183,7 +225,15 @@ describe('the toxics of a running fixture', () => {
       message: "The argument 'toxic' must be at most 100 toxics. Received type number (100)",
     });
     const [first] = server.toxics;
-    expect(first).toEqual({ type: 'latency', name: 'latency_downstream', stream: 'downstream', toxicity: 1, toxicityPer: 'connection', latency: 10, jitter: 0 });
+    expect(first).toEqual({
+      type: 'latency',
+      name: 'latency_downstream',
+      stream: 'downstream',
+      toxicity: 1,
+      toxicityPer: 'connection',
+      latency: 10,
+      jitter: 0,
+    });
     // A copy: changing it changes nothing in the server.
     (first as { latency: number }).latency = 999;
     expect(server.toxics[0]).toMatchObject({ latency: 10 });
@@ -193,7 +243,9 @@ describe('the toxics of a running fixture', () => {
     const keep = keeper(context);
     const server = keep(await faultServer({ onConnection: ['reset'], toxics: [{ type: 'latency', latency: 10 }] }));
     // The same type and name are no change: accepted.
-    expect(await server.updateToxic('latency_downstream', { type: 'latency', name: 'latency_downstream', latency: 30 } as never)).toMatchObject({
+    expect(
+      await server.updateToxic('latency_downstream', { type: 'latency', name: 'latency_downstream', latency: 30 } as never),
+    ).toMatchObject({
       type: 'latency',
       latency: 30,
     });
@@ -213,7 +265,8 @@ describe('the toxics of a running fixture', () => {
     await server.addToxic({ type: 'bandwidth', bytesPerSecond: 1000 });
     await expect(server.updateToxic('nope', { latency: 1 })).rejects.toMatchObject({
       code: 'ERR_INVALID_ARG_VALUE',
-      message: "The argument 'name' must be the name of a toxic (latency_downstream, bandwidth_downstream). Received type string ('nope')",
+      message:
+        "The argument 'name' must be the name of a toxic (latency_downstream, bandwidth_downstream). Received type string ('nope')",
     });
     await server.removeToxic('latency_downstream');
     await server.removeToxic('bandwidth_downstream');
@@ -254,7 +307,7 @@ describe('object forms of steps, as played', () => {
 });
 
 describe('targets', () => {
-  it("an IPv4-mapped loopback host (::ffff:127.0.0.1) is loopback: the client connects over it", async (context) => {
+  it('an IPv4-mapped loopback host (::ffff:127.0.0.1) is loopback: the client connects over it', async (context) => {
     const keep = keeper(context);
     const server = keep(await faultServer({ onConnection: ['read:2', 'reset'] }));
     const client = await faultClient({ host: '::ffff:127.0.0.1', port: server.port }, [{ do: 'send', data: 'hi' }, 'read:1']);
