@@ -273,10 +273,39 @@ describe('faultClient', () => {
       );
       const ms = performance.now() - start;
       // The handshake still runs at the deadline: connect(2) answers EALREADY there.
-      expect(error).toMatchObject({ syscall: 'connect', errno: expect.any(Number) });
-      expect(['EALREADY', 'ETIMEDOUT']).toContain(error?.code);
+      expect(error).toMatchObject({
+        syscall: 'connect',
+        code: 'EALREADY',
+        errno: -114,
+        timedOut: true,
+        message: 'connect EALREADY: no connection within options.stepTimeout (300 ms)',
+      });
       expect(ms).toBeGreaterThanOrEqual(280);
       expect(ms).toBeLessThan(3_000);
     },
   );
+
+  it('without capture: the same rejection at stepTimeout', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ accept: false }));
+    const error = await faultClient(server, ['reset'], { stepTimeout: 250 }).then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
+    expect(error).toMatchObject({
+      syscall: 'connect',
+      code: 'EALREADY',
+      errno: -114,
+      timedOut: true,
+      message: 'connect EALREADY: no connection within options.stepTimeout (250 ms)',
+    });
+    // A refusal is the kernel's answer, not a timeout.
+    await server.down();
+    const refused = await faultClient(server, ['reset']).then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
+    expect(refused).toMatchObject({ code: 'ECONNREFUSED', errno: -111, syscall: 'connect', message: 'connect ECONNREFUSED' });
+    expect('timedOut' in (refused as object)).toBe(false);
+  });
 });
