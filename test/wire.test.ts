@@ -2,6 +2,7 @@
 // expectations (src/scenario/wire.ts), and drawing ladders (src/scenario/ladder.ts): pure
 // functions, fed with segments as the capture decodes them.
 import { describe, expect, it } from 'vitest';
+import { messageOf } from './helpers.js';
 import type { CapturedSegment } from '../src/raw/segment.js';
 import { segmentLabel, wireSegments, type WireSegment } from '../src/raw/wire.js';
 import { renderLadder } from '../src/scenario/ladder.js';
@@ -61,6 +62,61 @@ describe('wireSegments', () => {
     const out = wireSegments([seg(C, S, 0x18, 700, 900, { length: 2 }), seg(S, C, 0x14, 900, 702)], name, 100);
     expect(out.map((s) => segmentLabel(s))).toEqual(['P. 0:2 ack 0 len 2', 'R. 0 ack 2']);
     expect(wireSegments([seg(C, S, 0x10, 1, 1)], () => undefined, 0)).toEqual([]);
+  });
+
+  it('scales only with both SYNs offering it, caps the shift at 14, never scales a SYN, rounds times to the µs', () => {
+    const oneSided = wireSegments(
+      [seg(C, S, 0x02, 1, 0, { options: { windowScale: 7 } }), seg(S, C, 0x12, 9, 2), seg(C, S, 0x10, 2, 10, { window: 10 })],
+      name,
+      100,
+    );
+    expect(oneSided.map((s) => s.window)).toEqual([100, 100, 10]);
+    const capped = wireSegments(
+      [
+        seg(C, S, 0x02, 1, 0, { options: { windowScale: 20 } }),
+        seg(S, C, 0x12, 9, 2, { options: { windowScale: 0 } }),
+        seg(C, S, 0x10, 2, 10, { window: 3, at: 100.0004 }),
+        // A retransmitted SYN offering another scale does not change the first one's.
+        seg(C, S, 0x02, 1, 0, { options: { windowScale: 1 }, window: 7 }),
+      ],
+      name,
+      100,
+    );
+    expect(capped.map((s) => [s.window, s.atMs])).toEqual([
+      [100, 0],
+      [100, 0],
+      [3 * 2 ** 14, 0],
+      [7, 0],
+    ]);
+  });
+
+  it('refuses what is not a captured segment, naming the field', () => {
+    const ok = seg(C, S, 0x10, 1, 1);
+    const refused = (segments: unknown, nameOf: unknown = name, origin: unknown = 0) =>
+      messageOf(() => wireSegments(segments as never, nameOf as never, origin as never));
+    expect(refused('x')).toBe(`The "segments" argument must be an Array of captured segments. Received type string ('x')`);
+    expect(refused([ok], 5)).toBe('The "nameOf" argument must be of type function. Received type number (5)');
+    expect(refused([ok], name, NaN)).toBe('The "origin" argument must be a finite number. Received type number (NaN)');
+    expect(refused([ok], name, '1')).toBe(`The "origin" argument must be a finite number. Received type string ('1')`);
+    expect(refused([ok, null])).toBe('The "segments[1]" argument must be of type object. Received null');
+    expect(refused([{ ...ok, source: 'x' }])).toBe(
+      `The "segments[0].source" argument must be of type object. Received type string ('x')`,
+    );
+    expect(refused([{ ...ok, destination: { address: 1, port: 2 } }])).toBe(
+      'The "segments[0].destination" argument must be { address: string, port: number }. Received an instance of Object',
+    );
+    expect(refused([{ ...ok, source: { address: 'a', port: '2' } }])).toBe(
+      'The "segments[0].source" argument must be { address: string, port: number }. Received an instance of Object',
+    );
+    for (const field of ['at', 'seq', 'ack', 'flagBits', 'window', 'length']) {
+      expect(refused([{ ...ok, [field]: '1' }])).toBe(
+        `The "segments[0].${field}" argument must be of type number. Received type string ('1')`,
+      );
+    }
+    expect(refused([{ ...ok, flags: 1 }])).toBe(
+      'The "segments[0].flags" argument must be of type string. Received type number (1)',
+    );
+    expect(refused([{ ...ok, options: null }])).toBe('The "segments[0].options" argument must be of type object. Received null');
   });
 });
 
