@@ -371,6 +371,12 @@ describe('the text of a snapshot', () => {
     expect(text(0, 0, 0, 0, 0, 0, 0x0a00, 2)).toBe('::10.0.0.2');
     expect(text(0, 0, 0, 0, 1, 0xffff, 0x7f00, 1)).toBe('::1:ffff:7f00:1');
     expect(text(0xa, 0xb, 0xc, 0xd, 0xe, 0xf, 0x10, 0xabcd)).toBe('a:b:c:d:e:f:10:abcd');
+    // A single zero group stays, at either end or inside.
+    expect(text(0, 1, 2, 3, 4, 5, 6, 7)).toBe('0:1:2:3:4:5:6:7');
+    expect(text(1, 2, 3, 4, 5, 6, 7, 0)).toBe('1:2:3:4:5:6:7:0');
+    expect(text(1, 0, 3, 0, 5, 0, 7, 0)).toBe('1:0:3:0:5:0:7:0');
+    expect(text(0, 0, 3, 4, 5, 6, 0, 0)).toBe('::3:4:5:6:0:0');
+    expect(text(1, 2, 3, 4, 5, 6, 0, 0)).toBe('1:2:3:4:5:6::');
   });
 
   it('inspect() names the class and shows attribution and cookie', async () => {

@@ -16,28 +16,26 @@ export function formatIPv4(view: DataView, at: number): string {
 export function formatIPv6(view: DataView, at: number): string {
   const groups: number[] = [];
   for (let i = 0; i < 8; i++) groups.push(view.getUint16(at + 2 * i, false));
-  let bestStart = -1;
+  // The longest run of zero groups; the first of equal runs.
+  let bestStart = 0;
   let bestLength = 0;
-  for (let i = 0; i < 8;) {
+  let runStart = 0;
+  for (let i = 0; i < 8; i++) {
     if (groups[i] !== 0) {
-      i++;
-      continue;
+      runStart = i + 1;
+    } else if (i + 1 - runStart > bestLength) {
+      bestStart = runStart;
+      bestLength = i + 1 - runStart;
     }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
   }
-  if (bestLength < 2) bestStart = -1;
+  // RFC 5952 §4.2.2: a single zero group is not shortened.
+  if (bestLength < 2) bestLength = 0;
   if (bestStart === 0 && (bestLength === 6 || (bestLength === 5 && groups[5] === 0xffff))) {
     return `::${bestLength === 5 ? 'ffff:' : ''}${formatIPv4(view, at + 12)}`;
   }
   let text = '';
   for (let i = 0; i < 8; i++) {
-    if (i === bestStart) {
+    if (bestLength > 0 && i === bestStart) {
       text += '::';
       i += bestLength - 1;
       continue;
