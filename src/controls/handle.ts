@@ -35,9 +35,15 @@ function handleOf(target: Socket | Server): NodeHandle | null | undefined {
   return (target as unknown as { _handle?: NodeHandle | null })._handle;
 }
 
+/** The handle's fd: -1 when there is none (no handle, or libuv's -1 for a handle without one). */
+function handleFd(handle: NodeHandle | null | undefined): number {
+  const fd = handle?.fd;
+  return typeof fd === 'number' ? fd : -1;
+}
+
 function serverFd(server: Server): number {
-  const fd = handleOf(server)?.fd;
-  if (typeof fd !== 'number' || fd < 0) {
+  const fd = handleFd(handleOf(server));
+  if (fd < 0) {
     throw codedError('ERR_SERVER_NOT_RUNNING', 'Server is not running');
   }
   return fd;
@@ -59,11 +65,8 @@ export function fdOf(target: unknown, name = 'socket'): number {
  * must not fail the others. What is not a socket at all still throws.
  */
 export function fdOrNone(target: unknown, name = 'socket'): number {
-  if (target instanceof Socket) {
-    // A destroyed socket has no handle any more: Node drops it in the same step.
-    const fd = handleOf(target)?.fd;
-    return typeof fd === 'number' && fd >= 0 ? fd : -1;
-  }
+  // A destroyed socket has no handle any more: Node drops it in the same step.
+  if (target instanceof Socket) return handleFd(handleOf(target));
   if (isOwned(target)) {
     try {
       return target[kFd]();
@@ -71,10 +74,7 @@ export function fdOrNone(target: unknown, name = 'socket'): number {
       return -1;
     }
   }
-  if (target instanceof Server) {
-    const fd = handleOf(target)?.fd;
-    return typeof fd === 'number' && fd >= 0 ? fd : -1;
-  }
+  if (target instanceof Server) return handleFd(handleOf(target));
   throw invalidArgType(name, 'an instance of net.Socket, tls.TLSSocket, net.Server or RawSocket', target);
 }
 
@@ -84,8 +84,8 @@ function socketFd(target: Socket): number {
   }
   // A TLSSocket's handle is a TLSWrap, which reports the fd of the TCP handle it wraps.
   const handle = handleOf(target);
-  const fd = handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) {
+  const fd = handleFd(handle);
+  if (fd < 0) {
     throw codedError(
       'ERR_SOCKET_NOT_CONNECTED',
       handle ? 'Socket has no file descriptor (not connected yet, or not backed by a kernel socket)' : 'Socket is not connected',
@@ -104,7 +104,7 @@ function socketFd(target: Socket): number {
 export function stableHandle(target: unknown): object | null {
   if (!(target instanceof Socket || target instanceof Server) || target instanceof TLSSocket) return null;
   const handle = handleOf(target);
-  return typeof handle?.fd === 'number' && handle.fd >= 0 ? handle : null;
+  return handleFd(handle) >= 0 ? (handle as NodeHandle) : null;
 }
 
 /** Whether `target._handle` is still `handle` (see {@link stableHandle}): a load and a compare. */
