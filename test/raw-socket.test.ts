@@ -136,6 +136,17 @@ describe.each(HOSTS)('kernel answers as data (%s)', (host) => {
     expect(native.rawIo.ownedCount()).toBe(owned);
   });
 
+  it("a peer's reset makes the socket readable and writable at once (the error is pending), without data", async () => {
+    const { client, server } = await rawPair(host);
+    const readable = client.readable(2000);
+    ok(server.abort());
+    const started = performance.now();
+    expect(await readable).toBe(true);
+    expect(await client.writable(2000)).toBe(true);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(await client.recv(4)).toEqual(fail('ECONNRESET', -104, 'recv'));
+  });
+
   it('readable and writable waits on one socket share its poll handle and end independently', async () => {
     const { client, server } = await rawPair(host);
     const readable = client.readable(2000);
