@@ -3,11 +3,14 @@
 // watches it from libuv's loop and rawIo.close closes it (and unmaps its ring).
 #include "capture.h"
 
+#include <arpa/inet.h>
+
 #include <climits>
 #include <vector>
 
 #include "args.h"
 #include "core/capture.h"
+#include "core/endpoint.h"
 #include "errors.h"
 #include "instance.h"
 
@@ -154,6 +157,22 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// localEnd(fd) → [address, port]: getsockname(2) of a socket this process holds (its own or a
+// net.Socket's), whatever Node has cached: a connecting net.Socket's address() is still empty.
+Napi::Value LocalEnd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = FdArg(info, 0);
+  core::Endpoint local = {};
+  int err = core::LocalEndpoint(fd, &local);
+  if (err != 0) throw SystemError(env, err, "getsockname");
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(local.family, local.address, text, sizeof(text));
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::String::New(env, text));
+  out.Set(1u, Napi::Number::New(env, local.port));
+  return out;
+}
+
 // probe() → [errno, step]; errno 0 means a packet socket could be opened.
 Napi::Value Probe(const Napi::CallbackInfo& info) {
   const char* step = "";
@@ -173,6 +192,7 @@ Napi::Object InitCapture(Napi::Env env) {
   exports.Set("read", Napi::Function::New(env, Read, "read"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
+  exports.Set("localEnd", Napi::Function::New(env, LocalEnd, "localEnd"));
   Napi::Object constants = Napi::Object::New(env);
   constants.Set("FRAME_HEADER", Napi::Number::New(env, core::kFrameHeaderSize));
   constants.Set("SNAP_LENGTH", Napi::Number::New(env, core::kCaptureSnapLength));

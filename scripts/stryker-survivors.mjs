@@ -1,6 +1,6 @@
 // A StrykerJS reporter that writes each surviving or uncovered mutant to
 // reports/mutation/<part>.survivors.txt the moment it is tested, one line each
-// (file:line:column, mutator, replacement, tests that covered it), so the tests that kill them
+// (file:line:column as Stryker reports them, 1-based; mutator, replacement, tests that covered it), so the tests that kill them
 // can be written while a run of an hour is still going; the JSON report only appears at the end.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,7 +21,7 @@ class SurvivorLog {
       .replace(/\s+/g, ' ')
       .slice(0, 100);
     const tests = result.status === 'NoCoverage' ? 'no test reached it' : `${result.coveredBy?.length ?? 0} tests`;
-    fs.appendFileSync(this.file, `${result.fileName}:${line}:${column + 1} ${result.mutatorName} → ${replacement} (${tests})\n`);
+    fs.appendFileSync(this.file, `${result.fileName}:${line}:${column} ${result.mutatorName} → ${replacement} (${tests})\n`);
   }
 }
 

@@ -11,7 +11,9 @@ import { fdOf } from '../src/controls/handle.js';
 import { native } from '../src/controls/native.js';
 import { RawSocket } from '../src/raw/raw-socket.js';
 import { wireSegments } from '../src/raw/wire.js';
-import { HOSTS } from './helpers.js';
+import { blackhole, canBlackhole, unblackhole } from '../src/raw/blackhole.js';
+import { HOSTS, until } from './helpers.js';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -83,16 +85,28 @@ describe.skipIf(!probe.ok).each(HOSTS)(`capture on %s${skipReason}`, (host) => {
   });
 
   it('sees nothing of another socket on the same port number at another address or family', async () => {
-    const mine = await connection(host);
-    const port = mine.localAddress!.port;
     // The port number is free on the other family (and on another loopback address): a socket of
     // another test or process may hold it there, and its segments pass the kernel's port filter.
-    const others: RawSocket[] = [];
-    for (const other of [host === '::1' ? '127.0.0.1' : '::1', ...(host === '::1' ? [] : ['127.0.0.2'])]) {
-      const listened = await RawSocket.listen({ host: other, port });
-      if (!listened.ok) throw new Error(`${other}:${port} ${listened.code}`);
-      others.push(listened.socket);
+    // Another process may hold it there right now, too: then take another port (10 tries at most).
+    const otherHosts = [host === '::1' ? '127.0.0.1' : '::1', ...(host === '::1' ? [] : ['127.0.0.2'])];
+    let mine: RawSocket | undefined;
+    let others: RawSocket[] = [];
+    for (let attempt = 0; attempt < 10 && mine === undefined; attempt++) {
+      const candidate = await connection(host);
+      const taken: RawSocket[] = [];
+      for (const other of otherHosts) {
+        const listened = await RawSocket.listen({ host: other, port: candidate.localAddress!.port });
+        if (listened.ok) taken.push(listened.socket);
+        else if (listened.code !== 'EADDRINUSE') throw new Error(`${other} ${listened.code}`);
+      }
+      if (taken.length === otherHosts.length) {
+        [mine, others] = [candidate, taken];
+      } else {
+        for (const socket of [candidate, ...taken]) socket.close();
+      }
     }
+    if (mine === undefined) throw new Error('no port free on every loopback address in 10 tries');
+    const port = mine.localAddress!.port;
     const capture = Capture.open(mine);
     try {
       for (const other of others) {
@@ -226,6 +240,66 @@ describe.skipIf(!probe.ok)(`capture bounds and ownership${skipReason}`, () => {
       client.close();
       server.close();
       listener.close();
+    }
+  });
+
+  it.skipIf(!canBlackhole().ok)(
+    'a connecting net.Socket whose address() Node has cached empty is captured by its kernel address',
+    async () => {
+      const server = net.createServer();
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      blackhole(server); // the SYN goes unanswered: the client stays in SYN_SENT
+      const port = (server.address() as net.AddressInfo).port;
+      const client = net.connect(port, '127.0.0.1');
+      client.on('error', () => {});
+      // Read before the socket exists, Node caches an empty address until the connection is made.
+      expect(client.localPort).toBeUndefined();
+      await until(() => (client as unknown as { _handle?: { fd?: number } })._handle?.fd !== -1, 1000);
+      expect(client.connecting).toBe(true);
+      expect(client.address()).toEqual({});
+      const capture = Capture.open(client);
+      try {
+        unblackhole(server); // the SYN's retransmission (after ~1 s) is answered
+        await once(client, 'connect');
+        await capture.settle();
+        const own = capture.segments.map((s) => s.flags);
+        // The first SYN left before the capture opened; its retransmission and the answer are seen.
+        expect(own.slice(0, 3)).toEqual(['S', 'S.', '.']);
+      } finally {
+        capture.close();
+        client.destroy();
+        server.close();
+      }
+    },
+  );
+
+  it('an open that fails after its packet socket was made does not keep the socket', async () => {
+    // This process's packet sockets: its socket fds whose inodes /proc/net/packet lists.
+    const packetSockets = () => {
+      const inodes = new Set(
+        readFileSync('/proc/self/net/packet', 'utf8')
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((line) => line.trim().split(/\s+/).pop()),
+      );
+      return readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1]);
+        } catch {
+          return false;
+        }
+      }).length;
+    };
+    await until(() => packetSockets() === 0, 2000); // the earlier tests' captures have lingered out
+    const unbound = RawSocket.create(4);
+    try {
+      expect(() => Capture.open(unbound)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      expect(packetSockets()).toBe(1); // opened for this call...
+      await until(() => packetSockets() === 0, 2000); // ...and closed after the linger
+    } finally {
+      unbound.close();
     }
   });
 

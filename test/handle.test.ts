@@ -2,11 +2,13 @@
 // directly: the fd it resolves is the one the kernel reports for that connection, and each
 // target without a kernel socket gets its own coded error (or -1 where a batch must go on).
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { destroyThroughOwner, fdOf, fdOrNone, kClose, kFd, sameHandle, stableHandle } from '../src/controls/handle.js';
-import { RawSocket } from '../src/index.js';
+import { RawSocket, TCP_INFO_SIZE, tcpInfoBatch } from '../src/index.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -69,6 +71,14 @@ describe('fdOf', () => {
     expect(fdOf(server)).toBe(0);
     expect(fdOrNone(server)).toBe(0);
     (server as unknown as { _handle: null })._handle = null;
+    // Only a whole, non-negative number is an fd: never NaN (an Int32Array slot of 0) or 2.5.
+    for (const fd of [NaN, 2.5, -2, Infinity]) {
+      (handleless as unknown as { _handle: { fd: number } })._handle = { fd };
+      expect(fdOrNone(handleless), String(fd)).toBe(-1);
+      expect(stableHandle(handleless), String(fd)).toBe(null);
+      expect(() => fdOf(handleless), String(fd)).toThrow(expect.objectContaining({ code: 'ERR_SOCKET_NOT_CONNECTED' }));
+    }
+    (handleless as unknown as { _handle: null })._handle = null;
     expect(() => fdOf(new net.Server())).toThrow(
       expect.objectContaining({ code: 'ERR_SERVER_NOT_RUNNING', message: 'Server is not running' }),
     );
@@ -156,5 +166,35 @@ describe('destroyThroughOwner', () => {
     let closed = 0;
     destroyThroughOwner({ [kFd]: () => 3, [kClose]: () => void closed++ });
     expect(closed).toBe(1);
+  });
+});
+
+describe('a TLSSocket destroyed for a failed handshake', () => {
+  it('has no fd for a batch while its handle lingers until the next microtask', async () => {
+    const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+    const server = tls.createServer({
+      key: fs.readFileSync(path.join(dir, 'localhost-key.pem')),
+      cert: fs.readFileSync(path.join(dir, 'localhost-cert.pem')),
+    });
+    cleanups.push(() => server.close());
+    const seen = new Promise<{ destroyed: boolean; lingering: boolean; none: number; batch: number }>((resolve) => {
+      server.on('tlsClientError', (_error, socket) => {
+        const lingering = typeof (socket as unknown as { _handle?: { fd?: number } })._handle?.fd === 'number';
+        const lengths = tcpInfoBatch([socket], new Uint8Array(TCP_INFO_SIZE));
+        resolve({ destroyed: socket.destroyed, lingering, none: fdOrNone(socket), batch: lengths[0] });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1', () =>
+      client.write('GET / HTTP/1.1\r\n\r\n'),
+    );
+    client.on('error', () => {});
+    cleanups.push(() => client.destroy());
+    const state = await seen;
+    expect(state.destroyed).toBe(true);
+    // The case the check is for: Node still holds the handle (and its fd) at this point.
+    expect(state.lingering).toBe(true);
+    expect(state.none).toBe(-1);
+    expect(state.batch).toBe(-9);
   });
 });

@@ -230,6 +230,12 @@ describe('the reasons kill and canKill give', () => {
       code: 'ENETUNREACH',
       reason: 'connect ENETUNREACH: could not set up a throwaway connection on 127.0.0.1 to probe (is lo up?).',
     });
+    // errno 95 from a setup step is not the missing kernel option.
+    expect(probeFailure(95, 'connect')).toEqual({
+      ok: false,
+      code: 'ENOTSUP',
+      reason: 'connect ENOTSUP: could not set up a throwaway connection on 127.0.0.1 to probe (is lo up?).',
+    });
     expect(probeFailure(22, 'sock_diag')).toEqual({
       ok: false,
       code: 'EINVAL',

@@ -38,7 +38,7 @@ function handleOf(target: Socket | Server): NodeHandle | null | undefined {
 /** The handle's fd: -1 when there is none (no handle, or libuv's -1 for a handle without one). */
 function handleFd(handle: NodeHandle | null | undefined): number {
   const fd = handle?.fd;
-  return typeof fd === 'number' ? fd : -1;
+  return Number.isInteger(fd) && (fd as number) >= 0 ? (fd as number) : -1;
 }
 
 function serverFd(server: Server): number {
@@ -65,8 +65,11 @@ export function fdOf(target: unknown, name = 'socket'): number {
  * must not fail the others. What is not a socket at all still throws.
  */
 export function fdOrNone(target: unknown, name = 'socket'): number {
-  // A destroyed socket has no handle any more: Node drops it in the same step.
-  if (target instanceof Socket) return handleFd(handleOf(target));
+  if (target instanceof Socket) {
+    // A destroyed socket usually has no handle any more, but a TLSSocket destroyed for a failed
+    // handshake keeps it until a microtask later, and its 'error' handlers run before that.
+    return target.destroyed ? -1 : handleFd(handleOf(target));
+  }
   if (isOwned(target)) {
     try {
       return target[kFd]();

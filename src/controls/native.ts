@@ -172,6 +172,8 @@ export interface NativeCapture {
    * returns those ports in order. 200 distinct ports at most.
    */
   add(fd: number, fds: number[]): number[];
+  /** getsockname(2) of any socket this process holds: [address, port]. */
+  localEnd(fd: number): [string, number];
   /** One holder less on each of `ports`; a port left without one leaves the filter. */
   remove(fd: number, ports: number[]): void;
   /** The ports the filter passes now. */

@@ -10,11 +10,10 @@
  * ports to the shared filter and takes them off again; the socket is closed 200 ms after the last
  * Capture, so back-to-back runs reuse it.
  */
-import { Server, Socket, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { codedError, explainPermission, HOW_TO_GET_CAP_NET_RAW, probeAnswer, type ProbeResult } from '../controls/errors.js';
 import { fdOf, type SocketLike } from '../controls/handle.js';
-import { native, type NativeAddress } from '../controls/native.js';
+import { native } from '../controls/native.js';
 import { invalidArgType, invalidArgValue, validateInteger, validateMs, validateObject } from '../controls/validate.js';
 import { decodeFrames, type CapturedSegment, type SegmentEnd } from './segment.js';
 
@@ -120,7 +119,12 @@ class Tap {
   leave(capture: Capture, ports: number[]): void {
     this.captures.delete(capture);
     if (ports.length > 0) native.capture.remove(this.fd, ports);
-    if (this.captures.size > 0) return;
+    this.lingerIfIdle();
+  }
+
+  /** With no capture left (the last left, or the first failed to open), closes after LINGER_MS. */
+  lingerIfIdle(): void {
+    if (this.captures.size > 0 || this.#linger !== undefined) return;
     this.#linger = setTimeout(() => this.close(), LINGER_MS);
     this.#linger.unref();
   }
@@ -156,18 +160,11 @@ interface OwnedEnd {
 }
 
 /**
- * getsockname(2) of a socket whose port native.capture.add has just taken, so a bound IPv4 or
- * IPv6 TCP socket: Node's own `address()` for its sockets, the addon's for the library's.
+ * The kernel's getsockname(2) of a socket this process holds (never Node's cached address(),
+ * which is empty while a net.Socket connects); a v4-mapped address as the IPv4 packets carry it.
  */
-function ownedEnd(socket: SocketLike, fd: number): OwnedEnd {
-  let address: string;
-  let port: number;
-  if (socket instanceof Socket || socket instanceof Server) {
-    ({ address, port } = socket.address() as AddressInfo);
-  } else {
-    // The same getsockname(2) native.capture.add has just answered: it cannot fail now.
-    [address, port] = native.rawIo.getsockname(fd) as NativeAddress;
-  }
+function ownedEnd(fd: number): OwnedEnd {
+  const [address, port] = native.capture.localEnd(fd);
   return { address: address.startsWith('::ffff:') ? address.slice(7) : address, port };
 }
 
@@ -195,20 +192,13 @@ export class Capture {
   #stop: NodeJS.Timeout;
 
   /** @internal Use {@link Capture.open}. */
-  private constructor(
-    token: symbol,
-    shared: Tap,
-    sockets: readonly SocketLike[],
-    fds: number[],
-    maxSegments: number,
-    maxMs: number,
-  ) {
+  private constructor(token: symbol, shared: Tap, fds: number[], ends: OwnedEnd[], maxSegments: number, maxMs: number) {
     if (token !== kToken) throw codedError('ERR_ILLEGAL_CONSTRUCTOR', 'Use Capture.open()');
     // What the ring holds from before this capture is someone else's.
     shared.drain();
     this.#openedAt = performance.now();
     this.#ports.push(...native.capture.add(shared.fd, fds));
-    this.#own(sockets, fds);
+    this.#ends.push(...ends);
     this.#tap = shared;
     this.#droppedAtOpen = shared.dropped;
     this.#maxSegments = maxSegments;
@@ -241,8 +231,15 @@ export class Capture {
     const maxSegments =
       o.maxSegments === undefined ? DEFAULT_MAX_SEGMENTS : validateInteger(o.maxSegments, 'options.maxSegments', 1, 1_000_000);
     const maxMs = validateMs(o.maxMs, 'options.maxMs', DEFAULT_MAX_MS);
-    tap ??= new Tap();
-    return new Capture(kToken, tap, list, fds, maxSegments, maxMs);
+    // Before any packet socket: a socket whose address cannot be read fails here.
+    const ends = fds.map(ownedEnd);
+    const shared = (tap ??= new Tap());
+    try {
+      return new Capture(kToken, shared, fds, ends, maxSegments, maxMs);
+    } catch (error) {
+      shared.lingerIfIdle(); // a packet socket opened for this call is not kept
+      throw error;
+    }
   }
 
   /** Captures the local port of `socket` too (200 distinct ports at most per process). */
@@ -251,12 +248,9 @@ export class Capture {
     const shared = this.#tap;
     if (shared === undefined) throw codedError('ERR_SOCKCTL_CAPTURE_CLOSED', 'The capture is closed');
     const fd = fdOf(socket);
+    const end = ownedEnd(fd);
     this.#ports.push(...native.capture.add(shared.fd, [fd]));
-    this.#own([socket], [fd]);
-  }
-
-  #own(sockets: readonly SocketLike[], fds: number[]): void {
-    sockets.forEach((socket, i) => this.#ends.push(ownedEnd(socket, fds[i])));
+    this.#ends.push(end);
   }
 
   /** The segments seen so far, oldest first (the ring is emptied first). */

@@ -100,7 +100,7 @@ export function probeFailure(errno: number, step: string): ProbeResult {
   const { code } = systemError(errno, step);
   let reason: string;
   if (code === 'EPERM') reason = KILL_EPERM;
-  else if (errno === EOPNOTSUPP) reason = KILL_EOPNOTSUPP;
+  else if (errno === EOPNOTSUPP && step === 'sock_diag') reason = KILL_EOPNOTSUPP;
   // The throwaway socket certainly exists: ENOENT can only mean the handler is missing.
   else if (code === 'ENOENT' && step === 'sock_diag') reason = KILL_NO_HANDLER;
   else if (step !== 'sock_diag') {
