@@ -135,7 +135,7 @@ function isError(value: unknown): value is CodedError {
 
 function describe(value: unknown): string {
   if (value instanceof Error) return `${value.name} without a code`;
-  return value === undefined ? 'undefined' : typeof value;
+  return typeof value;
 }
 
 /** The segments of one connection as the wire matchers read them (a fixture record's `wire`). */

@@ -100,6 +100,33 @@ describe('expectNoLeakedSockets', () => {
     }
   });
 
+  it('markSockets() moves the mark: what was open before it is not a leak', async () => {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      markSockets();
+      expect(() => expectNoLeakedSockets()).not.toThrow();
+      expect(leakedSockets()).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a check with `since` does not move the mark: the next check without it still names the socket', async () => {
+    markSockets();
+    const since = socketBaseline();
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      expect(() => expectNoLeakedSockets({ since })).toThrow(AssertionError);
+      expect(() => expectNoLeakedSockets()).toThrow(AssertionError);
+      // That check moved it: once named, a leak is not named again.
+      expect(() => expectNoLeakedSockets()).not.toThrow();
+    } finally {
+      server.close();
+    }
+  });
+
   it('with `since` compares with that baseline and leaves the mark alone', async () => {
     const since = socketBaseline({ closing: false });
     markSockets();
@@ -241,6 +268,9 @@ describe('what a leak check prints and keeps', () => {
         }),
       );
     }
+    expect(() => socketBaseline('x' as never)).toThrow(
+      `The "options" argument must be of type object. Received type string ('x')`,
+    );
     expect(() => socketBaseline({ closing: 'yes' as never })).toThrow(
       expect.objectContaining({
         message: `The "options.closing" argument must be of type boolean. Received type string ('yes')`,

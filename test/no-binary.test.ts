@@ -69,17 +69,20 @@ describe('a package without a binary for this system', () => {
 // The same loader run again in this process on its TypeScript source, with node-gyp-build made to
 // find nothing or the platform made another one: the whole message a user reads.
 describe('the loader, re-run in this process', () => {
+  // A new instance of native.ts alone (a query makes it another module): the modules it imports
+  // stay the ones already loaded, only node-gyp-build and node:fs are the mocks below.
+  let loads = 0;
+  const freshLoader = () => import(/* @vite-ignore */ `../src/controls/native.js?load=${++loads}`);
+
   const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
   afterEach(() => {
     Object.defineProperty(process, 'platform', platform);
     vi.doUnmock('node-gyp-build');
     vi.doUnmock('node:fs');
-    vi.resetModules();
   });
 
   async function reload(libc: 'glibc' | 'musl'): Promise<Error & { code?: string; cause?: unknown }> {
     const missing = Object.assign(new Error('No native build was found'), { code: 'MODULE_NOT_FOUND' });
-    vi.resetModules();
     vi.doMock('node-gyp-build', () => ({
       default: Object.assign(() => undefined, {
         resolve: () => {
@@ -92,7 +95,7 @@ describe('the loader, re-run in this process', () => {
       const existsSync = (file: string) => (file === '/etc/alpine-release' ? libc === 'musl' : fs.existsSync(file));
       return { ...fs, default: { ...fs, existsSync }, existsSync };
     });
-    const error = await import('../src/controls/native.js').then(
+    const error = await freshLoader().then(
       () => undefined,
       (e: Error) => e,
     );
@@ -116,9 +119,8 @@ describe('the loader, re-run in this process', () => {
   });
 
   it('on another system says Linux only before looking for a binary', async () => {
-    vi.resetModules();
     Object.defineProperty(process, 'platform', { ...platform, value: 'darwin' });
-    const error = await import('../src/controls/native.js').then(
+    const error = await freshLoader().then(
       () => undefined,
       (e: Error & { code?: string }) => e,
     );

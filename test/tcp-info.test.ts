@@ -2,6 +2,10 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeTcpInfo, queues, tcpInfo, tcpInfoBatch, TCP_INFO_FIELDS, TCP_INFO_SIZE, TcpInfoOptions } from '../src/index.js';
 import net from 'node:net';
+import tls from 'node:tls';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { native } from '../src/controls/native.js';
 import { HOSTS, messageOf, tcpPair, until, type TcpPair } from './helpers.js';
 
@@ -225,6 +229,51 @@ describe('tcpInfoBatch', () => {
     expect(lengths).toHaveLength(1);
     expect(state(lengths, 0)).toBe('CLOSE_WAIT');
     expect(buffer.subarray(TCP_INFO_SIZE).every((b) => b === 0)).toBe(true);
+  });
+
+  it('a RawSocket and a TLSSocket in the batch: read through their own fds, never a stale one once closed', async () => {
+    const { RawSocket, unwrap } = await import('../src/index.js');
+    const listener = unwrap(await RawSocket.listen()).socket;
+    const raw = unwrap(await RawSocket.connect({ host: '127.0.0.1', port: listener.localAddress!.port })).socket;
+    const accepted = unwrap(await listener.accept()).socket;
+    const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+    const server = tls.createServer({
+      key: fs.readFileSync(path.join(dir, 'localhost-key.pem')),
+      cert: fs.readFileSync(path.join(dir, 'localhost-cert.pem')),
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const secure = tls.connect({
+      port: (server.address() as net.AddressInfo).port,
+      host: '127.0.0.1',
+      rejectUnauthorized: false,
+    });
+    await once(secure, 'secureConnect');
+    try {
+      const sockets: Array<net.Socket | InstanceType<typeof RawSocket>> = [raw, secure];
+      const buffer = new Uint8Array(2 * TCP_INFO_SIZE);
+      const slot = (lengths: Int32Array, i: number) =>
+        decodeTcpInfo(buffer.subarray(i * TCP_INFO_SIZE, (i + 1) * TCP_INFO_SIZE), lengths[i]);
+      for (let tick = 0; tick < 2; tick++) {
+        const lengths = tcpInfoBatch(sockets, buffer);
+        expect([slot(lengths, 0).state, slot(lengths, 1).state]).toEqual(['ESTABLISHED', 'ESTABLISHED']);
+        expect(slot(lengths, 0).bytesAcked).toBe(tcpInfo(raw).bytesAcked);
+        expect(slot(lengths, 1).bytesReceived).toBe(tcpInfo(secure).bytesReceived);
+      }
+      // Both close; new listeners take their fd numbers. Neither slot may read them.
+      raw.close();
+      secure.destroy();
+      const reusers = [net.createServer().listen(0, '127.0.0.1'), net.createServer().listen(0, '127.0.0.1')];
+      await Promise.all(reusers.map((r) => once(r, 'listening')));
+      const lengths = tcpInfoBatch(sockets, buffer);
+      expect([...lengths]).toEqual([-9, -9]);
+      for (const r of reusers) r.close();
+    } finally {
+      if (!raw.closed) raw.close();
+      accepted.close();
+      listener.close();
+      secure.destroy();
+      server.close();
+    }
   });
 
   it('an empty list reads nothing', () => {

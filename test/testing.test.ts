@@ -163,6 +163,17 @@ describe('the messages a failing assertion prints', () => {
     expect(sockctlMatchers.toHaveErrorCode(null, 'EPIPE').message()).toBe(
       'expected code EPIPE on the error or its cause, found object',
     );
+    // A chain of codes is listed outermost first, joined by arrows, in both messages.
+    const chain = Object.assign(new Error('outer', { cause: nested(0, 'ECONNRESET') }), { code: 'ERR_X' });
+    expect(sockctlMatchers.toHaveErrorCode(chain, 'ECONNRESET').message()).toBe(
+      'expected no code ECONNRESET on the error or its cause, found ERR_X → ECONNRESET',
+    );
+    expect(sockctlMatchers.toHaveErrorCode(chain, 'EPIPE').message()).toBe(
+      'expected code EPIPE on the error or its cause, found ERR_X → ECONNRESET',
+    );
+    expect(sockctlMatchers.toHaveErrorCode(undefined, 'EPIPE').message()).toBe(
+      'expected code EPIPE on the error or its cause, found undefined',
+    );
   });
 });
 
@@ -233,6 +244,14 @@ describe('expectSent / expectReceived / toHaveSent / toHaveReceived', () => {
     expect(caught(() => expectReceived({}, 'R')).message).toBe(
       'expected its peer to have sent R; it sent: no wire record (create the fixture with { capture: true })',
     );
+    // Something that is not an object at all has no wire either.
+    for (const value of ['R', 7, undefined]) {
+      expect(caught(() => expectSent(value, 'R')).message).toBe(
+        'expected this end to have sent R; it sent: no wire record (create the fixture with { capture: true })',
+      );
+    }
+    // A wire that also carries a `record` is that wire, not the record's.
+    expect(expectSent({ ...wire, record: { wire: { self: 'client', segments: [] } } }, 'R')).toBeTruthy();
     // A record whose wire sits beside `record` is read from `wire`.
     expect(expectSent({ wire, record: {} }, 'R')).toBeTruthy();
   });
@@ -259,7 +278,15 @@ describe('expectSent / expectReceived / toHaveSent / toHaveReceived', () => {
     expect(() => expectSent(wire, 'xR')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     for (const flags of ['F', 'S', 'R', 'P', '.', 'U', 'E', 'W', 'FSRP.UEW'])
       expect(() => expectSent(wire, flags, 0)).not.toThrow('letters');
-    expect(() => expectSent(wire, 1 as unknown as string)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => expectSent(wire, 1 as unknown as string)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: 'The "flags" argument must be of type string. Received type number (1)',
+      }),
+    );
+    expect(() => expectSent(wire, 'R', 1.5)).toThrow(
+      'The value of "count" is out of range. It must be an integer >= 0 and <= 2147483647. Received 1.5',
+    );
     expect(() => expectSent(wire, 'R', 2 ** 31)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => expectSent(wire, 'R', -1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });

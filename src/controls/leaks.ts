@@ -122,9 +122,9 @@ export function describeSocket(s: SnapshotSocket): string {
       : `${s.timer} timer fires in ${s.timerMs} ms${s.timerRetries > 0 ? ` (${s.timerRetries} so far)` : ''}`;
   const parts = [`${s.state} ${ends}`, HOLDERS[s.attribution], timer];
   const info = s.tcpInfo;
+  // tcp_info's three clocks are in every kernel's struct; a listener's say nothing useful.
   if (info !== undefined && s.state !== 'LISTEN') {
-    const idle = Math.min(info.lastDataSentMs ?? Infinity, info.lastDataRecvMs ?? Infinity, info.lastAckRecvMs ?? Infinity);
-    if (Number.isFinite(idle)) parts.push(`idle ${idle} ms`);
+    parts.push(`idle ${Math.min(info.lastDataSentMs, info.lastDataRecvMs, info.lastAckRecvMs)} ms`);
   }
   // A TIME_WAIT socket has no queues left to show.
   if (s.state === 'LISTEN') parts.push(`${s.unread} waiting for accept()`);

@@ -343,36 +343,28 @@ export function tcpInfo(socket: SocketLike, buffer?: ArrayBufferView): TcpInfo |
 }
 
 /**
- * What a batch resolved last time for one array of sockets: each member, the handle that vouches
- * for its fd (null: resolve it again next time) and the fd. An observability loop passes the same
- * array every tick; a member whose `_handle` is still the same object keeps its fd, so the
- * per-socket cost left is a load and a compare instead of libuv's fd getter (bench/).
+ * What a batch resolved last time for one array of sockets: per slot, the handle that vouches for
+ * the fd resolved with it (null: resolve again next time) and the fd. An observability loop
+ * passes the same array every tick; a slot whose socket still holds the same handle object keeps
+ * its fd (another socket put in the slot never holds that handle), so the per-socket cost left is
+ * a load and a compare instead of libuv's fd getter (bench/).
  */
 interface BatchPlan {
-  members: unknown[];
+  /** null, never a hole: a RawSocket's `_handle` is undefined and must not match one. */
   handles: Array<object | null>;
   fds: Int32Array;
 }
 const batchPlans = new WeakMap<readonly SocketLike[], BatchPlan>();
 
 function planFor(sockets: readonly SocketLike[], count: number): BatchPlan {
-  let plan = batchPlans.get(sockets);
-  if (plan === undefined || plan.fds.length < count) {
-    const size = 2 ** Math.ceil(Math.log2(Math.max(count, 1)));
-    const grown: BatchPlan = {
-      members: new Array(size).fill(undefined),
-      handles: new Array(size).fill(null),
-      fds: new Int32Array(size),
-    };
-    if (plan !== undefined) {
-      grown.members.splice(0, plan.members.length, ...plan.members);
-      grown.handles.splice(0, plan.handles.length, ...plan.handles);
-      grown.fds.set(plan.fds);
-    }
-    plan = grown;
-    batchPlans.set(sockets, plan);
-  }
-  return plan;
+  const plan = batchPlans.get(sockets);
+  if (plan !== undefined && plan.fds.length >= count) return plan;
+  // A new or longer array starts a new plan (its members are resolved again once), sized to a
+  // power of two so that an array growing one by one does not start one every tick.
+  const size = 2 ** Math.ceil(Math.log2(Math.max(count, 1)));
+  const fresh: BatchPlan = { handles: new Array(size).fill(null), fds: new Int32Array(size) };
+  batchPlans.set(sockets, fresh);
+  return fresh;
 }
 
 /**
@@ -400,13 +392,12 @@ export function tcpInfoBatch(sockets: readonly SocketLike[], buffer: ArrayBuffer
   if (buffer.byteLength < count * TCP_INFO_SIZE) {
     throw outOfRange('buffer', `at least ${count * TCP_INFO_SIZE} bytes long (${TCP_INFO_SIZE} per socket)`, buffer.byteLength);
   }
-  const { members, handles, fds } = planFor(sockets, count);
+  const { handles, fds } = planFor(sockets, count);
   for (let i = 0; i < count; i++) {
     const socket = sockets[i];
     const handle = handles[i];
-    if (socket === members[i] && handle !== null && sameHandle(socket, handle)) continue;
+    if (handle !== null && sameHandle(socket, handle)) continue;
     fds[i] = fdOrNone(socket, 'sockets');
-    members[i] = socket;
     handles[i] = stableHandle(socket);
   }
   native.tcpInfo.tcpInfoBatch(fds.subarray(0, count), buffer, TCP_INFO_SIZE, lengths);
