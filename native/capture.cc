@@ -159,6 +159,7 @@ Napi::Value Stats(const Napi::CallbackInfo& info) {
 
 // localEnd(fd) → [address, port]: getsockname(2) of a socket this process holds (its own or a
 // net.Socket's), whatever Node has cached: a connecting net.Socket's address() is still empty.
+// A v4-mapped address comes back as the IPv4 one (core::LocalEndpoint), as the packets carry it.
 Napi::Value LocalEnd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = FdArg(info, 0);

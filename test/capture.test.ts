@@ -36,6 +36,24 @@ async function connectTo(listener: RawSocket) {
   return { client: connected.socket, server: accepted.socket };
 }
 
+// This process's packet sockets: its socket fds whose inodes /proc/net/packet lists.
+function packetSockets(): number {
+  const inodes = new Set(
+    readFileSync('/proc/self/net/packet', 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/).pop()),
+  );
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1]);
+    } catch {
+      return false;
+    }
+  }).length;
+}
+
 describe.skipIf(!probe.ok).each(HOSTS)(`capture on %s${skipReason}`, (host) => {
   it('sees each segment of its own connection once, in order, inside the syscall that sent it', async () => {
     const listener = await connection(host);
@@ -227,6 +245,8 @@ describe.skipIf(!probe.ok)(`capture bounds and ownership${skipReason}`, () => {
   });
 
   it('drains the kernel ring by itself: a full capture stops while nobody reads it', async () => {
+    // A tap of its own (the last one has lingered out): the timer under test is the one it starts.
+    await until(() => packetSockets() === 0, 2000);
     const listener = await connection('127.0.0.1');
     const capture = Capture.open(listener, { maxSegments: 2 });
     const { client, server } = await connectTo(listener);
@@ -275,23 +295,6 @@ describe.skipIf(!probe.ok)(`capture bounds and ownership${skipReason}`, () => {
   );
 
   it('an open that fails after its packet socket was made does not keep the socket', async () => {
-    // This process's packet sockets: its socket fds whose inodes /proc/net/packet lists.
-    const packetSockets = () => {
-      const inodes = new Set(
-        readFileSync('/proc/self/net/packet', 'utf8')
-          .trim()
-          .split('\n')
-          .slice(1)
-          .map((line) => line.trim().split(/\s+/).pop()),
-      );
-      return readdirSync('/proc/self/fd').filter((fd) => {
-        try {
-          return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1]);
-        } catch {
-          return false;
-        }
-      }).length;
-    };
     await until(() => packetSockets() === 0, 2000); // the earlier tests' captures have lingered out
     const unbound = RawSocket.create(4);
     try {
@@ -300,6 +303,63 @@ describe.skipIf(!probe.ok)(`capture bounds and ownership${skipReason}`, () => {
       await until(() => packetSockets() === 0, 2000); // ...and closed after the linger
     } finally {
       unbound.close();
+    }
+  });
+
+  it('marks as forged only the first segment matching all four fields of a key, once', async () => {
+    const listener = await connection('127.0.0.1');
+    const capture = Capture.open(listener);
+    const { client, server } = await connectTo(listener);
+    try {
+      const sport = client.localAddress!.port;
+      const dport = listener.localAddress!.port;
+      await client.send('a');
+      await capture.settle();
+      const first = capture.segments.find((s) => s.length === 1)!;
+      let seq = (first.seq + 1) >>> 0;
+      const key = { sourcePort: sport, destinationPort: dport, seq, flagBits: first.flagBits };
+      // Each key wrong in one field: the next data segment is not the forged one.
+      for (const wrong of [
+        { ...key, sourcePort: sport ^ 1 },
+        { ...key, destinationPort: dport ^ 1 },
+        { ...key, seq: (seq + 1) >>> 0 },
+        { ...key, flagBits: key.flagBits ^ 0x08 },
+      ]) {
+        capture.expectForged(wrong);
+        await client.send('b');
+        await capture.settle();
+        const last = capture.segments.filter((s) => s.length === 1).at(-1)!;
+        expect([last.seq, last.forged ?? false]).toEqual([seq, false]);
+        seq = (seq + 1) >>> 0;
+      }
+      // The key that matches all four is used once: the segment after it is not forged.
+      capture.expectForged({ ...key, seq });
+      await client.send('c');
+      await client.send('d');
+      await capture.settle();
+      expect(
+        capture.segments
+          .filter((s) => s.length === 1)
+          .slice(-2)
+          .map((s) => [s.seq - seq, s.forged ?? false]),
+      ).toEqual([
+        [0, true],
+        [1, false],
+      ]);
+      expect(() => capture.expectForged({ ...key, seq: 2 ** 32 })).toThrow(
+        'The value of "key.seq" is out of range. It must be an integer >= 0 and <= 4294967295. Received 4294967296',
+      );
+      expect(() => capture.expectForged({ ...key, sourcePort: 65536 })).toThrow('The value of "key.sourcePort" is out of range');
+      expect(() => capture.expectForged({ ...key, destinationPort: -1 })).toThrow(
+        'The value of "key.destinationPort" is out of range',
+      );
+      expect(() => capture.expectForged({ ...key, flagBits: 256 })).toThrow('The value of "key.flagBits" is out of range');
+      expect(() => capture.expectForged(null as never)).toThrow('The "key" argument must be of type object. Received null');
+    } finally {
+      capture.close();
+      client.close();
+      server.close();
+      listener.close();
     }
   });
 

@@ -161,11 +161,12 @@ interface OwnedEnd {
 
 /**
  * The kernel's getsockname(2) of a socket this process holds (never Node's cached address(),
- * which is empty while a net.Socket connects); a v4-mapped address as the IPv4 packets carry it.
+ * which is empty while a net.Socket connects); the addon gives a v4-mapped address as the IPv4
+ * one the packets carry.
  */
 function ownedEnd(fd: number): OwnedEnd {
   const [address, port] = native.capture.localEnd(fd);
-  return { address: address.startsWith('::ffff:') ? address.slice(7) : address, port };
+  return { address, port };
 }
 
 function owns(end: OwnedEnd, segmentEnd: SegmentEnd, family: 4 | 6): boolean {
