@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -272,6 +275,18 @@ describe.each(HOSTS)('kernel answers as data (%s)', (host) => {
     ]);
   });
 
+  it('a connect given no time: its second connect(2) finds the handshake done and succeeds', async () => {
+    const trace: TraceEntry[] = [];
+    const listener = track(ok(await RawSocket.listen({ host })).socket);
+    const client = track(RawSocket.create(host === '::1' ? 6 : 4, { trace }));
+    expect(await client.connect(host, listener.localAddress!.port, { timeout: 0 })).toEqual({ ok: true, syscall: 'connect' });
+    // Linux reports the completed non-blocking connect once, as 0 (later calls: EISCONN).
+    expect(trace.filter((e) => e.syscall === 'connect').map((e) => [e.ok, e.code ?? e.result])).toEqual([
+      [false, 'EINPROGRESS'],
+      [true, 0],
+    ]);
+  });
+
   it('a refused connect in the trace: EINPROGRESS, then SO_ERROR names the refusal', async () => {
     const trace: TraceEntry[] = [];
     const listener = track(ok(await RawSocket.listen({ host })).socket);
@@ -480,6 +495,35 @@ describe('bad arguments throw coded errors, never crash', () => {
 });
 
 describe('no fd leaks', () => {
+  it('a RawSocket dropped without close() is closed when collected; one closed first is not closed again', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const owned = native.rawIo.ownedCount();
+    const fdOfDropped = (() => RawSocket.create(4).fd)();
+    expect(native.rawIo.ownedCount()).toBe(owned + 1);
+    expect(fs.readlinkSync(`/proc/self/fd/${fdOfDropped}`)).toMatch(/^socket:/);
+    for (let i = 0; i < 100 && native.rawIo.ownedCount() > owned; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(native.rawIo.ownedCount()).toBe(owned);
+    // Closed explicitly, then its fd number handed to another socket: collecting the first
+    // must not close the second.
+    let first: RawSocket | undefined = RawSocket.create(4);
+    const reused = first.fd;
+    first.close();
+    first = undefined;
+    const second = track(RawSocket.create(4));
+    expect(second.fd).toBe(reused);
+    for (let i = 0; i < 20; i++) {
+      gc();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(second.closed).toBe(false);
+    expect(second.bind('127.0.0.1')).toMatchObject({ ok: true });
+    expect(native.rawIo.ownedCount()).toBe(owned + 1);
+  });
+
   it('10,000 RawSockets opened and closed leave the fd count unchanged', async () => {
     const before = fdCount();
     const ownedBefore = native.rawIo.ownedCount();
