@@ -258,6 +258,7 @@ describe('the reasons kill and canKill give', () => {
         'for sock_diag: the inet_diag / tcp_diag modules are not loaded and could not be loaded on demand (as root: ' +
         '`modprobe tcp_diag`). canKill() tells which.',
     );
+    expect((explainKill(systemError(22, 'sock_diag')) as Error).message).toBe('sock_diag EINVAL');
     expect((explainKill(systemError(2, 'getpeername')) as Error).message).toBe('getpeername ENOENT');
     expect((explainKill(systemError(107, 'getpeername')) as Error).message).toBe('getpeername ENOTCONN');
     expect(explainKill({ code: 'ENOENT', syscall: 'sock_diag' })).toEqual({ code: 'ENOENT', syscall: 'sock_diag' });

@@ -403,6 +403,13 @@ describe('bad arguments throw coded errors, never crash', () => {
     expect(ok(await client.send('still works')).bytes).toBe(11);
   });
 
+  it('cannot be constructed except through RawSocket.create/listen/connect', () => {
+    const Constructor = RawSocket as unknown as new (token: symbol, fd: number) => RawSocket;
+    expect(() => new Constructor(Symbol('RawSocket'), 0)).toThrow(
+      expect.objectContaining({ code: 'ERR_ILLEGAL_CONSTRUCTOR', message: 'Use RawSocket.create()' }),
+    );
+  });
+
   it('every operation on a closed RawSocket throws ERR_SOCKET_CLOSED', () => {
     const socket = RawSocket.create();
     socket.close();

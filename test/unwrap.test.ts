@@ -53,6 +53,7 @@ describe('unwrap', () => {
       1,
       {},
       { ok: 'yes' },
+      { ok: 'yes', errno: -5, syscall: 'recv' },
       { ok: false, errno: 5, syscall: 'recv' },
       { ok: false, errno: 0, syscall: 'recv' },
       { ok: false, errno: '-5', syscall: 'recv' },

@@ -149,7 +149,8 @@ export function validateNumber(value: unknown, name: string, min: number, max: n
 /** A string or the bytes of one: what a fixture sends. At most `maxBytes` long. */
 export function validateBytes(value: unknown, name: string, maxBytes: number): Uint8Array {
   let bytes: Uint8Array;
-  if (typeof value === 'string') bytes = Buffer.from(value, 'utf8');
+  if (typeof value === 'string')
+    bytes = Buffer.from(value); // UTF-8
   else if (value instanceof Uint8Array) bytes = value;
   else throw invalidArgType(name, 'of type string or an instance of Uint8Array', value);
   if (bytes.byteLength > maxBytes) throw outOfRange(`${name}.length`, `<= ${maxBytes} bytes`, bytes.byteLength);

@@ -82,8 +82,8 @@ export function forge(to: RawSocket, segment: ForgedSegment, options: { from?: R
   const { from } = validateObject(options, 'options');
   if (from !== undefined && !(from instanceof RawSocket)) throw invalidArgType('options.from', 'an instance of RawSocket', from);
   const header = forgedHeader(segment);
-  const fd = fdOf(to, 'to');
-  const fromFd = from === undefined ? -1 : fdOf(from, 'options.from');
+  const fd = fdOf(to);
+  const fromFd = from === undefined ? -1 : fdOf(from);
   const [errno, step] = native.forge.send(fd, fromFd, header.flagBits, header.seq, header.ack, header.window, header.payload);
   if (errno === 0) return { ok: true, syscall: 'sendto' };
   const error = explainPermission(systemError(errno, step), FORGE_EPERM, 'CAP_NET_RAW') as { errno: number; code: string };

@@ -165,7 +165,7 @@ function traceArg(value: unknown): TraceEntry[] | undefined {
 }
 
 function bytesArg(data: unknown): Uint8Array {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (typeof data === 'string') return Buffer.from(data);
   if (data instanceof Uint8Array) return data;
   throw invalidArgType('data', 'of type string or an instance of Buffer or Uint8Array', data);
 }
