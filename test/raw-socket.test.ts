@@ -275,6 +275,25 @@ describe.each(HOSTS)('kernel answers as data (%s)', (host) => {
     ]);
   });
 
+  it('results name their syscall; a connect the kernel refuses at once is not waited on', async () => {
+    const { client, server, listener, port } = await rawPair(host);
+    expect(await client.send('ab')).toEqual({ ok: true, syscall: 'send', bytes: 2 });
+    expect(await server.recv(2)).toMatchObject({ ok: true, syscall: 'recv', bytes: 2 });
+    const listening = await RawSocket.listen({ host });
+    expect(listening).toMatchObject({ ok: true, syscall: 'listen', address: { address: host } });
+    if (listening.ok) listening.socket.close();
+    // A listening socket: connect(2) answers EISCONN at once, nothing is waited for.
+    const started = performance.now();
+    expect(await listener.connect(host, port, { timeout: 5000 })).toEqual({
+      ok: false,
+      syscall: 'connect',
+      errno: -106,
+      code: 'EISCONN',
+    });
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(() => listener.connect('nope', 1)).toThrow(`The argument 'host' must be an IPv4 or IPv6 address literal`);
+  });
+
   it('a connect given no time: its second connect(2) finds the handshake done and succeeds', async () => {
     const trace: TraceEntry[] = [];
     const listener = track(ok(await RawSocket.listen({ host })).socket);
@@ -431,6 +450,7 @@ describe('bad arguments throw coded errors, never crash', () => {
       () => sockctl.abort(socket),
     ];
     for (const call of calls) expect(call, String(call)).toThrow(coded('ERR_SOCKET_CLOSED'));
+    expect(() => socket.fd).toThrow('Socket is closed');
     expect(socket.closed).toBe(true);
     expect(socket.localAddress).toBeUndefined();
     expect(socket.remoteAddress).toBeUndefined();
@@ -459,6 +479,9 @@ describe('bad arguments throw coded errors, never crash', () => {
       const getter = Object.getOwnPropertyDescriptor(RawSocket.prototype, name)!.get!;
       expect(() => getter.call({}), name).toThrow(coded('ERR_INVALID_ARG_TYPE'));
     }
+    expect(() => Object.getOwnPropertyDescriptor(RawSocket.prototype, 'closed')!.get!.call(null)).toThrow(
+      'The "this" argument must be an instance of RawSocket. Received null',
+    );
     const Ctor = RawSocket as unknown as new (...args: unknown[]) => unknown;
     expect(() => new Ctor(Symbol('x'), 0, 4, undefined)).toThrow(coded('ERR_ILLEGAL_CONSTRUCTOR'));
   });

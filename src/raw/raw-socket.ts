@@ -226,12 +226,12 @@ export class RawSocket implements OwnedSocket {
     const socket = RawSocket.create(family, { trace: traceArg(trace) });
     const bound = socket.bind(host, port);
     const result = bound.ok ? socket.listen(backlog) : bound;
-    const named = result.ok ? native.rawIo.getsockname(socket.#fd) : 0;
-    if (!result.ok || typeof named === 'number') {
+    if (!result.ok) {
       socket.close();
-      return Promise.resolve(result.ok ? fail(named as number, 'getsockname') : result);
+      return Promise.resolve(result);
     }
-    return Promise.resolve({ ok: true, syscall: 'listen', socket, address: toAddress(named) as RawAddress });
+    // Bound and listening: getsockname(2) has an address to give.
+    return Promise.resolve({ ok: true, syscall: 'listen', socket, address: socket.localAddress as RawAddress });
   }
 
   /** socket and connect(2), waiting up to `timeout` ms; on failure the socket is closed again. */
@@ -245,7 +245,7 @@ export class RawSocket implements OwnedSocket {
     const socket = RawSocket.create(family, { trace: traceArg(trace) });
     return socket.connect(host as string, checkedPort, { timeout }).then((result) => {
       if (result.ok) return { ok: true, syscall: 'connect', socket };
-      if (!socket.#closed) socket.close();
+      socket.close(); // nothing else holds it: it is still open
       return result;
     });
   }
