@@ -166,7 +166,7 @@ describe('decodeSegment', () => {
       options([2, 5, 1, 2, 3, 3, 4, 1, 2, 4, 3, 0, 8, 9, 0, 0, 0, 0, 0, 0, 0, 5, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1]),
     ).toEqual({});
     // End of options: nothing after it is read.
-    expect(options([0, 2, 4, 0x05, 0xb4, 0, 0, 0])).toEqual({});
+    expect(options([0, 2, 2, 4, 0x05, 0xb4, 0, 0])).toEqual({});
     // A kind with no room for its length byte at the very end of the header.
     expect(options([1, 1, 1, 2])).toEqual({});
     // An option that ends exactly at the end of the header is read.
