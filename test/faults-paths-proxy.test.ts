@@ -3,7 +3,8 @@
 // backpressure that pauses and resumes a source, and what a limitData cut leaves queued.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { abort, faultProxy, faultServer, PROXY_BUFFER_BYTES, RawSocket } from '../src/index.js';
+import { abort, canCapture, faultProxy, faultServer, PROXY_BUFFER_BYTES, RawSocket } from '../src/index.js';
+import { Capture } from '../src/raw/capture.js';
 import { until } from './helpers.js';
 import { connect, keeper, listening, outcome } from './faults-helpers.js';
 
@@ -84,8 +85,19 @@ describe('bytes and backpressure', () => {
     );
     const proxy = keep(await faultProxy(api, { response: { pass, then: 'reset' } }));
     const client = keep(await connect(proxy.port, proxy.address));
+    const capture = canCapture().ok ? Capture.open(client) : undefined;
     const { data, end } = await outcome(client, 10_000);
-    expect({ bytes: data.byteLength, end }).toEqual({ bytes: pass, end: 'ECONNRESET' });
+    expect(data.byteLength).toBe(pass);
+    // Node reports the RST as ECONNRESET — or, seen in 1 of 12 rounds on a loaded machine, as
+    // the end of the stream, though the wire carries the RST and no FIN (checked below).
+    expect(['ECONNRESET', 'end']).toContain(end);
+    if (capture) {
+      await capture.settle();
+      const fromProxy = capture.segments.filter((s) => s.source.port === proxy.port).map((s) => s.flags);
+      capture.close();
+      expect(fromProxy.filter((f) => f.includes('R'))).toHaveLength(1);
+      expect(fromProxy.filter((f) => f.includes('F'))).toEqual([]);
+    }
     await until(() => proxy.connections[0]?.closedAt !== undefined, 3_000);
     expect(proxy.connections[0]).toMatchObject({ responseBytes: pass, actions: ['response-reset'] });
   });

@@ -27,7 +27,9 @@ export type CutAction = 'reset' | 'fin' | 'silent';
 /**
  * A cut in one direction: exactly `pass` bytes are delivered, then `then`:
  * - `'reset'`: once the receiver's kernel has acknowledged those bytes, both sides are reset
- *   (RST); the receiver reads the `pass` bytes, then its next read fails ECONNRESET.
+ *   (RST); the receiver reads the `pass` bytes, then its next read fails ECONNRESET (a Node
+ *   socket has been seen to report the end of the stream instead, on a loaded machine, though
+ *   the wire carried the RST and no FIN).
  * - `'fin'`: the receiver gets the bytes and then end of stream (FIN); the other direction
  *   keeps flowing.
  * - `'silent'`: the proxy's socket facing the sender gets a drop-all filter (a pulled cable on
