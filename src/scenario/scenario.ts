@@ -109,7 +109,7 @@ export class Scenario {
     if (forges) {
       // A forged segment needs the capture for its sequence number: no capture, no case.
       if (!capturing)
-        return skippedResult(this.name, family, 'capture', 'forge steps take their numbers from it (wire: false given)');
+        return skippedResult(this.name, family, CAPTURE.name, 'forge steps take their numbers from it (wire: false given)');
       for (const requirement of [CAPTURE, FORGE]) {
         const probe = requirement.probe();
         if (!probe.ok) return skippedResult(this.name, family, requirement.name, probe.reason ?? 'unavailable');

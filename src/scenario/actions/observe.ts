@@ -56,7 +56,8 @@ export function waitState(end: EndName, state: TcpState, timeout: number): Actio
       const left = deadline - performance.now();
       if (left <= 0) return { syscall: 'wait', outcome: now, timedOut: true };
       const start = performance.now();
-      await socket.readable(Math.min(left, 10));
+      // readable() takes whole milliseconds; `left` is a fraction of one.
+      await socket.readable(Math.ceil(Math.min(left, 10)));
       // Readable but unchanged (data already queued): do not spin on the same readiness.
       if (performance.now() - start < 2) await delay(Math.min(5, Math.max(0, left)));
     }
