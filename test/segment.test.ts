@@ -129,7 +129,20 @@ describe('decodeSegment', () => {
     expect(decodeSegment(udp, 0)).toBeUndefined();
     const shortIhl = good.slice();
     shortIhl[0] = 0x44;
+    // Read as TCP from byte 16, it would even have a valid data offset: only the IHL check stops it.
+    shortIhl[28] = 5 << 4;
     expect(decodeSegment(shortIhl, 0)).toBeUndefined();
+    shortIhl[0] = 0x45;
+    expect(decodeSegment(shortIhl, 0)).toBeDefined();
+    // IPv6 whose next header is UDP, and a version 7 packet laid out like IPv6: not TCP.
+    const v6 = ipv6Packet(0x10, 0);
+    expect(decodeSegment(v6, 0)).toBeDefined();
+    const v6udp = v6.slice();
+    v6udp[6] = 17;
+    expect(decodeSegment(v6udp, 0)).toBeUndefined();
+    const v7 = v6.slice();
+    v7[0] = 0x70;
+    expect(decodeSegment(v7, 0)).toBeUndefined();
     const shortOffset = good.slice();
     shortOffset[32] = 4 << 4;
     expect(decodeSegment(shortOffset, 0)).toBeUndefined();
@@ -196,6 +209,11 @@ describe('decodeFrames', () => {
     const lying = frames({ bytes: good });
     new DataView(lying.buffer).setUint32(0, 0xffffffff, true);
     expect(decodeFrames(lying, lying.length, toMs)).toEqual({ segments: [], malformed: 1 });
+    // One byte more than the buffer holds after the header is a lie too.
+    new DataView(lying.buffer).setUint32(0, good.length + 1, true);
+    expect(decodeFrames(lying, lying.length, toMs)).toEqual({ segments: [], malformed: 1 });
+    new DataView(lying.buffer).setUint32(0, good.length, true);
+    expect(decodeFrames(lying, lying.length, toMs)).toMatchObject({ segments: [{ flags: '.' }], malformed: 0 });
     // `used` past the buffer is clamped to it.
     expect(decodeFrames(bytes, 1 << 20, toMs).segments).toHaveLength(1);
   });

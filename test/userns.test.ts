@@ -247,15 +247,18 @@ describe('runInNetns and canUseNetns, in this process', () => {
   it("runInNetns by default: the caller's environment and working directory, stdio inherited", async () => {
     const dir = path.dirname(fakeUnshare);
     const quiet = path.join(dir, 'quiet');
-    writeFileSync(quiet, '#!/bin/sh\necho "cwd=$(pwd) x=$SOCKCTL_FAKE_X" > "$SOCKCTL_FAKE_OUT"\n', { mode: 0o755 });
+    writeFileSync(quiet, '#!/bin/sh\necho "cwd=$(pwd) x=$SOCKCTL_FAKE_X argv=$*" > "$SOCKCTL_FAKE_OUT"\n', { mode: 0o755 });
     process.env.SOCKCTL_FAKE_X = 'from-parent';
     process.env.SOCKCTL_FAKE_OUT = path.join(dir, 'out');
     try {
-      const child = runInNetns('sh', [], { unshare: quiet });
+      const child = runInNetns('sh', undefined, { unshare: quiet });
       expect(child.stdout).toBe(null); // inherited: no pipe
       const [code] = (await once(child, 'close')) as [number];
       expect(code).toBe(0);
-      expect(readFileSync(path.join(dir, 'out'), 'utf8').trim()).toBe(`cwd=${process.cwd()} x=from-parent`);
+      // No args given: the command alone.
+      expect(readFileSync(path.join(dir, 'out'), 'utf8').trim()).toBe(
+        `cwd=${process.cwd()} x=from-parent argv=--user --map-root-user --net -- ${process.execPath} ${NETNS_EXEC} sh`,
+      );
     } finally {
       delete process.env.SOCKCTL_FAKE_X;
       delete process.env.SOCKCTL_FAKE_OUT;

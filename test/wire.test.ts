@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { messageOf } from './helpers.js';
 import type { CapturedSegment } from '../src/raw/segment.js';
-import { segmentLabel, wireSegments, type WireSegment } from '../src/raw/wire.js';
+import { hasFlags, segmentLabel, wireSegments, type WireSegment } from '../src/raw/wire.js';
 import { renderLadder } from '../src/scenario/ladder.js';
 import { scenario } from '../src/scenario/scenario.js';
 import { checkExpectation, describeExpectation, placeSegments, validateWireExpectation } from '../src/scenario/wire.js';
@@ -62,6 +62,9 @@ describe('wireSegments', () => {
     const out = wireSegments([seg(C, S, 0x18, 700, 900, { length: 2 }), seg(S, C, 0x14, 900, 702)], name, 100);
     expect(out.map((s) => segmentLabel(s))).toEqual(['P. 0:2 ack 0 len 2', 'R. 0 ack 2']);
     expect(wireSegments([seg(C, S, 0x10, 1, 1)], () => undefined, 0)).toEqual([]);
+    // One end named is not enough: both must be.
+    const serverOnly = (end: { port: number }) => (end.port === 80 ? 'server' : undefined);
+    expect(wireSegments([seg(C, S, 0x10, 1, 1), seg(S, C, 0x10, 1, 1)], serverOnly, 0)).toEqual([]);
   });
 
   it('scales only with both SYNs offering it, caps the shift at 14, never scales a SYN, rounds times to the µs', () => {
@@ -88,6 +91,17 @@ describe('wireSegments', () => {
       [3 * 2 ** 14, 0],
       [7, 0],
     ]);
+  });
+
+  it('a label shows the window only when asked and known; hasFlags needs every letter', () => {
+    const shape = { from: 'client', to: 'server', flags: 'P.', seq: 1, ack: 1, length: 2 };
+    expect(segmentLabel(shape, { window: true })).toBe('P. 1:3 ack 1 len 2');
+    expect(segmentLabel({ ...shape, window: 512 }, { window: true })).toBe('P. 1:3 ack 1 len 2 win 512');
+    expect(segmentLabel({ ...shape, window: 512 })).toBe('P. 1:3 ack 1 len 2');
+    expect(hasFlags({ flags: 'R.' }, 'R')).toBe(true);
+    expect(hasFlags({ flags: 'R.' }, 'R.')).toBe(true);
+    expect(hasFlags({ flags: 'R.' }, 'RF')).toBe(false);
+    expect(hasFlags({ flags: 'S' }, '.')).toBe(false);
   });
 
   it('refuses what is not a captured segment, naming the field', () => {

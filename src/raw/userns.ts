@@ -77,7 +77,7 @@ export function runInNetns(command: string, args: readonly string[] = [], option
   return spawn(argv.command, argv.args, {
     stdio: options.stdio ?? 'inherit',
     env: options.env ?? process.env,
-    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+    cwd: options.cwd, // undefined: the caller's
   });
 }
 

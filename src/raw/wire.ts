@@ -61,7 +61,7 @@ export function wireSegments(
 ): WireSegment[] {
   if (!Array.isArray(segments)) throw invalidArgType('segments', 'an Array of captured segments', segments);
   validateFunction(nameOf, 'nameOf');
-  if (typeof origin !== 'number' || !Number.isFinite(origin)) throw invalidArgType('origin', 'a finite number', origin);
+  if (!Number.isFinite(origin)) throw invalidArgType('origin', 'a finite number', origin);
   segments.forEach(checkSegment);
   const base = new Map<string, number>();
   const scale = new Map<string, number>();
