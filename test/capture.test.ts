@@ -294,6 +294,40 @@ describe.skipIf(!probe.ok)(`capture bounds and ownership${skipReason}`, () => {
     },
   );
 
+  it('a failed open while the last capture lingers out closes the packet socket once, after the linger', async () => {
+    await until(() => packetSockets() === 0, 2000);
+    const listener = await connection('127.0.0.1');
+    const unbound = RawSocket.create(4);
+    try {
+      Capture.open(listener).close(); // the tap lingers 200 ms
+      expect(() => Capture.open(unbound)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+      expect(packetSockets()).toBe(1);
+      // One close, not two: a second would close an fd number the kernel may have handed on.
+      await until(() => packetSockets() === 0, 2000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(canCapture()).toEqual({ ok: true });
+      const again = Capture.open(listener);
+      expect(again.closed).toBe(false);
+      again.close();
+    } finally {
+      unbound.close();
+      listener.close();
+    }
+  });
+
+  it("a foreign 'this' is refused by every accessor", () => {
+    for (const name of ['segments', 'dropped', 'malformed', 'stopped', 'closed']) {
+      const getter = Object.getOwnPropertyDescriptor(Capture.prototype, name)!.get!;
+      expect(() => getter.call({}), name).toThrow(
+        expect.objectContaining({
+          code: 'ERR_INVALID_ARG_TYPE',
+          message: 'The "this" argument must be an instance of Capture. Received an instance of Object',
+        }),
+      );
+      expect(() => getter.call(null), name).toThrow('Received null');
+    }
+  });
+
   it('an open that fails after its packet socket was made does not keep the socket', async () => {
     await until(() => packetSockets() === 0, 2000); // the earlier tests' captures have lingered out
     const unbound = RawSocket.create(4);
