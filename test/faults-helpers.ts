@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
-import { setUserTimeout, tcpInfo } from '../src/index.js';
+import { RawSocket, setUserTimeout, tcpInfo } from '../src/index.js';
 
 /** What a net.Socket received and how it ended: 'end', or the error code; bounded by `ms`. */
 export function outcome(socket: net.Socket, ms = 5_000): Promise<{ data: Buffer; end: string }> {
@@ -174,4 +174,13 @@ export function keeper(context: { onTestFinished(fn: () => Promise<void> | void)
     items.push(item);
     return item;
   };
+}
+
+/** A port on 127.0.0.1 nothing listens on (bound by a socket that is then closed). */
+export function freePort(): number {
+  const probe = RawSocket.create(4);
+  probe.bind('127.0.0.1', 0);
+  const port = probe.localAddress!.port;
+  probe.close();
+  return port;
 }

@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { canCapture, faultClient, faultProxy, faultServer } from '../src/index.js';
 import { runNode, summaryOf } from './reliability/child.js';
+import { OPTION_KEYS as SERVER_KEYS } from '../src/faults/server.js';
+import { OPTION_KEYS as PROXY_KEYS } from '../src/faults/proxy.js';
 
 const script = fileURLToPath(new URL('./reliability/fault-options-child.mjs', import.meta.url));
 
@@ -166,37 +168,9 @@ describe('fault fixture options', () => {
 // given every wrong type is refused naming that option, so a user reads which one is wrong.
 describe('each refusal names the option it refuses', () => {
   const WRONG: unknown[] = [null, 'x', -1, 1.5, NaN, Infinity, {}, [], () => {}, Symbol('s'), 2 ** 53, true, 10n];
-  const serverKeys = [
-    'host',
-    'allowNonLoopback',
-    'port',
-    'onConnection',
-    'connections',
-    'accept',
-    'stepTimeout',
-    'holdTimeout',
-    'maxConnections',
-    'backlog',
-    'toxics',
-    'seed',
-    'failFirst',
-    'recordBytes',
-    'capture',
-  ];
-  const proxyKeys = [
-    'host',
-    'port',
-    'allowNonLoopback',
-    'toxics',
-    'seed',
-    'request',
-    'response',
-    'idleReset',
-    'resetConnections',
-    'backlog',
-    'maxConnections',
-    'connectTimeout',
-  ];
+  // Every key each fixture knows (their own lists: a key added there is swept here too).
+  const serverKeys = SERVER_KEYS;
+  const proxyKeys = PROXY_KEYS;
 
   async function refusal(
     make: () => Promise<{ close(): Promise<unknown> }>,

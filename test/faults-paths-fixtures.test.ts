@@ -15,7 +15,7 @@ import {
   RawSocket,
   setOption,
 } from '../src/index.js';
-import { connect, keeper, listening, outcome } from './faults-helpers.js';
+import { connect, keeper, listening, outcome, freePort } from './faults-helpers.js';
 
 const capture = canCapture();
 const noCapture = capture.ok ? '' : ` (skipped: ${capture.code}: ${capture.reason})`;
@@ -28,15 +28,6 @@ async function connectOutcome(host: string, port: number, ms = 300): Promise<str
     return 'connected';
   }
   return r.timedOut ? 'timeout' : r.code;
-}
-
-/** A port on 127.0.0.1 nothing listens on (bound by a socket that is then closed). */
-function freePort(): number {
-  const probe = RawSocket.create(4);
-  probe.bind('127.0.0.1', 0);
-  const port = probe.localAddress!.port;
-  probe.close();
-  return port;
 }
 
 describe('faultServer', () => {

@@ -3,19 +3,10 @@
 // backpressure that pauses and resumes a source, and what a limitData cut leaves queued.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { abort, canCapture, faultProxy, faultServer, PROXY_BUFFER_BYTES, RawSocket } from '../src/index.js';
+import { abort, canCapture, faultProxy, faultServer, PROXY_BUFFER_BYTES } from '../src/index.js';
 import { Capture } from '../src/raw/capture.js';
 import { until } from './helpers.js';
-import { connect, keeper, listening, outcome } from './faults-helpers.js';
-
-/** A port on 127.0.0.1 nothing listens on. */
-function freePort(): number {
-  const probe = RawSocket.create(4);
-  probe.bind('127.0.0.1', 0);
-  const port = probe.localAddress!.port;
-  probe.close();
-  return port;
-}
+import { connect, keeper, listening, outcome, freePort } from './faults-helpers.js';
 
 describe('a side that fails is passed on', () => {
   it("the client resets: 'client ECONNRESET' recorded, the upstream reads ECONNRESET", async (context) => {
