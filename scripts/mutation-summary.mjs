@@ -3,8 +3,8 @@
 // is killed (timeouts included) over every mutant that ran: survivors and mutants no test reached
 // count against it; mutants that did not compile or errored do not count, and static ones
 // (ignoreStatic in stryker.config.mjs) are listed apart. The last column leaves out the
-// string-literal mutants, most of which change only an error's message text, which the suite
-// deliberately never asserts (it asserts code, errno and syscall).
+// string-literal mutants, most of which change only an error's message text (the suite asserts
+// the wording users read where it matters, not every string).
 // usage: node scripts/mutation-summary.mjs [part...]   (default: every report present)
 import fs from 'node:fs';
 import path from 'node:path';
