@@ -12,7 +12,7 @@ import { native } from '../src/controls/native.js';
 import { RawSocket } from '../src/raw/raw-socket.js';
 import { wireSegments } from '../src/raw/wire.js';
 import { blackhole, canBlackhole, unblackhole } from '../src/raw/blackhole.js';
-import { HOSTS, until } from './helpers.js';
+import { HOSTS, until, messageOf } from './helpers.js';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -380,15 +380,21 @@ describe.skipIf(!probe.ok)(`capture bounds and ownership${skipReason}`, () => {
         [0, true],
         [1, false],
       ]);
-      expect(() => capture.expectForged({ ...key, seq: 2 ** 32 })).toThrow(
+      expect(messageOf(() => capture.expectForged({ ...key, seq: 2 ** 32 }))).toContain(
         'The value of "key.seq" is out of range. It must be an integer >= 0 and <= 4294967295. Received 4294967296',
       );
-      expect(() => capture.expectForged({ ...key, sourcePort: 65536 })).toThrow('The value of "key.sourcePort" is out of range');
-      expect(() => capture.expectForged({ ...key, destinationPort: -1 })).toThrow(
+      expect(messageOf(() => capture.expectForged({ ...key, sourcePort: 65536 }))).toContain(
+        'The value of "key.sourcePort" is out of range',
+      );
+      expect(messageOf(() => capture.expectForged({ ...key, destinationPort: -1 }))).toContain(
         'The value of "key.destinationPort" is out of range',
       );
-      expect(() => capture.expectForged({ ...key, flagBits: 256 })).toThrow('The value of "key.flagBits" is out of range');
-      expect(() => capture.expectForged(null as never)).toThrow('The "key" argument must be of type object. Received null');
+      expect(messageOf(() => capture.expectForged({ ...key, flagBits: 256 }))).toContain(
+        'The value of "key.flagBits" is out of range',
+      );
+      expect(messageOf(() => capture.expectForged(null as never))).toContain(
+        'The "key" argument must be of type object. Received null',
+      );
     } finally {
       capture.close();
       client.close();
@@ -541,10 +547,10 @@ describe('Capture.open refuses what is not a socket', () => {
         message: 'The "options" argument must be of type object. Received null',
       }),
     );
-    expect(() => Capture.open(listener, { maxSegments: 1_000_001 })).toThrow(
+    expect(messageOf(() => Capture.open(listener, { maxSegments: 1_000_001 }))).toContain(
       'The value of "options.maxSegments" is out of range. It must be an integer >= 1 and <= 1000000. Received 1000001',
     );
-    expect(() => Capture.open(listener, { maxMs: 2 ** 31 })).toThrow(
+    expect(messageOf(() => Capture.open(listener, { maxMs: 2 ** 31 }))).toContain(
       'The value of "options.maxMs" is out of range. It must be an integer >= 0 and <= 2147483647. Received 2147483648',
     );
     listener.close();

@@ -4,6 +4,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { getUserTimeout, systemError } from '../src/index.js';
 import { codedError, errnoName, explainPermission, probeAnswer } from '../src/controls/errors.js';
+import { messageOf } from './helpers.js';
 
 describe('systemError', () => {
   it('builds the error Node would: negative errno, code, syscall, and the option when given', () => {
@@ -63,11 +64,13 @@ describe('the wording of errors', () => {
     expect(() => systemError(1.5, 'x')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => systemError(2 ** 31, 'x')).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(systemError(2 ** 31 - 1, 'x').errno).toBe(-(2 ** 31 - 1));
-    expect(() => systemError(0, 'x')).toThrow(
+    expect(messageOf(() => systemError(0, 'x'))).toContain(
       'The value of "errno" is out of range. It must be an integer >= 1 and <= 2147483647. Received 0',
     );
-    expect(() => systemError(1, 5 as never)).toThrow('The "syscall" argument must be of type string. Received type number (5)');
-    expect(() => systemError(1, 'x', 5 as never)).toThrow(
+    expect(messageOf(() => systemError(1, 5 as never))).toContain(
+      'The "syscall" argument must be of type string. Received type number (5)',
+    );
+    expect(messageOf(() => systemError(1, 'x', 5 as never))).toContain(
       'The "option" argument must be of type string. Received type number (5)',
     );
   });

@@ -90,9 +90,23 @@ export function caught(fn: () => unknown): Error & Record<string, unknown> {
   throw new Error(`expected a throw from ${String(fn)}`);
 }
 
-/** The message of what `fn` throws (see {@link caught}). */
+/** The code Node gives each wording of its argument errors. */
+const CODE_OF_WORDING: ReadonlyArray<[RegExp, string]> = [
+  [/^The value of "[^"]+" is out of range\./, 'ERR_OUT_OF_RANGE'],
+  [/^The "[^"]+" argument must be /, 'ERR_INVALID_ARG_TYPE'],
+  [/^The argument '[^']+' /, 'ERR_INVALID_ARG_VALUE'],
+];
+
+/**
+ * The message of what `fn` throws (see {@link caught}), once its `code` is checked: a string, and
+ * for Node's three argument-error wordings the code Node gives that wording.
+ */
 export function messageOf(fn: () => unknown): string {
-  return caught(fn).message;
+  const error = caught(fn);
+  if (typeof error.code !== 'string') throw new Error(`no code on: ${error.message}`);
+  const wording = CODE_OF_WORDING.find(([pattern]) => pattern.test(error.message));
+  if (wording && error.code !== wording[1]) throw new Error(`${error.code} for "${error.message}" (Node: ${wording[1]})`);
+  return error.message;
 }
 
 /** What `fn(...args)` threw, or undefined when it returned. */

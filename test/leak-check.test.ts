@@ -6,7 +6,7 @@ import { AssertionError } from 'node:assert';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeSocket, expectNoLeakedSockets, leakedSockets, markSockets, socketBaseline } from '../src/testing.js';
 import { baselineOf, EMPTY_BASELINE, leakNamed } from '../src/controls/leaks.js';
-import { tcpPair, until, type TcpPair } from './helpers.js';
+import { tcpPair, until, type TcpPair, messageOf } from './helpers.js';
 
 let pairs: TcpPair[] = [];
 afterEach(async () => {
@@ -71,7 +71,7 @@ describe('leakedSockets', () => {
   it('refuses options it cannot use', () => {
     expect(() => leakedSockets('x' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => leakedSockets({ since: {} as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => leakedSockets('x' as never)).toThrow(
+    expect(messageOf(() => leakedSockets('x' as never))).toContain(
       `The "options" argument must be of type object. Received type string ('x')`,
     );
     expect(() => leakedSockets({ closing: 1 as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
@@ -268,7 +268,7 @@ describe('what a leak check prints and keeps', () => {
         }),
       );
     }
-    expect(() => socketBaseline('x' as never)).toThrow(
+    expect(messageOf(() => socketBaseline('x' as never))).toContain(
       `The "options" argument must be of type object. Received type string ('x')`,
     );
     expect(() => socketBaseline({ closing: 'yes' as never })).toThrow(
@@ -276,7 +276,7 @@ describe('what a leak check prints and keeps', () => {
         message: `The "options.closing" argument must be of type boolean. Received type string ('yes')`,
       }),
     );
-    expect(() => leakedSockets('x' as never)).toThrow(
+    expect(messageOf(() => leakedSockets('x' as never))).toContain(
       `The "options" argument must be of type object. Received type string ('x')`,
     );
     expect(() => leakedSockets({ closing: 1 as never })).toThrow(

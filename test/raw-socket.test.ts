@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as sockctl from '../src/index.js';
 import { RawSocket, type RawResult, type TraceEntry } from '../src/index.js';
 import { native } from '../src/controls/native.js';
-import { GARBAGE_ARGS, HOSTS, thrownBy, until, type Host, fdCount } from './helpers.js';
+import { GARBAGE_ARGS, HOSTS, thrownBy, until, type Host, fdCount, messageOf } from './helpers.js';
 
 const open: RawSocket[] = [];
 afterEach(() => {
@@ -291,7 +291,7 @@ describe.each(HOSTS)('kernel answers as data (%s)', (host) => {
       code: 'EISCONN',
     });
     expect(performance.now() - started).toBeLessThan(1000);
-    expect(() => listener.connect('nope', 1)).toThrow(`The argument 'host' must be an IPv4 or IPv6 address literal`);
+    expect(messageOf(() => listener.connect('nope', 1))).toContain(`The argument 'host' must be an IPv4 or IPv6 address literal`);
   });
 
   it('a connect given no time: its second connect(2) finds the handshake done and succeeds', async () => {
@@ -479,7 +479,7 @@ describe('bad arguments throw coded errors, never crash', () => {
       const getter = Object.getOwnPropertyDescriptor(RawSocket.prototype, name)!.get!;
       expect(() => getter.call({}), name).toThrow(coded('ERR_INVALID_ARG_TYPE'));
     }
-    expect(() => Object.getOwnPropertyDescriptor(RawSocket.prototype, 'closed')!.get!.call(null)).toThrow(
+    expect(messageOf(() => Object.getOwnPropertyDescriptor(RawSocket.prototype, 'closed')!.get!.call(null))).toContain(
       'The "this" argument must be an instance of RawSocket. Received null',
     );
     const Ctor = RawSocket as unknown as new (...args: unknown[]) => unknown;
