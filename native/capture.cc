@@ -142,6 +142,25 @@ Napi::Value Read(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(used));
 }
 
+// clockSample() → [seconds, nanoseconds, width]: core::SampleClocks, its offset split so that
+// doubles hold it exactly (seconds floored, nanoseconds 0..999999999), the width in ns.
+Napi::Value ClockSample(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr int64_t kNanos = 1000000000;
+  core::ClockSample sample = core::SampleClocks();
+  int64_t seconds = sample.offset_ns / kNanos;
+  int64_t nanos = sample.offset_ns % kNanos;
+  if (nanos < 0) {
+    nanos += kNanos;
+    seconds -= 1;
+  }
+  Napi::Array out = Napi::Array::New(env, 3);
+  out.Set(0u, Napi::Number::New(env, static_cast<double>(seconds)));
+  out.Set(1u, Napi::Number::New(env, static_cast<double>(nanos)));
+  out.Set(2u, Napi::Number::New(env, static_cast<double>(sample.width_ns)));
+  return out;
+}
+
 // stats(fd) → [packets, drops] since the previous call.
 Napi::Value Stats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -192,6 +211,7 @@ Napi::Object InitCapture(Napi::Env env) {
   exports.Set("ports", Napi::Function::New(env, Ports, "ports"));
   exports.Set("read", Napi::Function::New(env, Read, "read"));
   exports.Set("stats", Napi::Function::New(env, Stats, "stats"));
+  exports.Set("clockSample", Napi::Function::New(env, ClockSample, "clockSample"));
   exports.Set("probe", Napi::Function::New(env, Probe, "probe"));
   exports.Set("localEnd", Napi::Function::New(env, LocalEnd, "localEnd"));
   Napi::Object constants = Napi::Object::New(env);

@@ -160,7 +160,7 @@ constexpr int64_t kNanos = 1000000000;
 int64_t Nanos(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * kNanos + t.tv_nsec; }
 
 // clock_gettime(2) through syscall(2): the libc wrapper is versioned GLIBC_2.17 on x86-64, above
-// the glibc the linux-x64 prebuild promises (scripts/prebuilds.mjs). Called once per read.
+// the glibc the linux-x64 prebuild promises (scripts/prebuilds.mjs). Three per clock sample.
 timespec Now(clockid_t clock) {
   timespec t = {};
   syscall(SYS_clock_gettime, clock, &t);
@@ -268,14 +268,18 @@ int OpenCapture(const uint16_t* ports, int count, int* fd, CaptureRing* ring, co
   return 0;
 }
 
+ClockSample SampleClocks() {
+  const int64_t before = Nanos(Now(CLOCK_MONOTONIC));
+  const int64_t real = Nanos(Now(CLOCK_REALTIME));
+  const int64_t after = Nanos(Now(CLOCK_MONOTONIC));
+  return {real - (before + (after - before) / 2), after - before};
+}
+
 void ReadFrames(CaptureRing* ring, uint8_t* out, size_t size, size_t* used, size_t* frames) {
   *used = 0;
   *frames = 0;
   if (ring->memory == nullptr || ring->frame_count == 0 || ring->frames_per_block == 0) return;
   const size_t sll_offset = TPACKET_ALIGN(sizeof(tpacket2_hdr));
-  // The ring stamps CLOCK_REALTIME, which can be stepped; the caller measures steps on
-  // CLOCK_MONOTONIC. Both clocks read now give the offset, good for the few ms a frame waits.
-  const int64_t offset = Nanos(Now(CLOCK_REALTIME)) - Nanos(Now(CLOCK_MONOTONIC));
   // Bounded: one pass over the ring at most.
   for (uint32_t seen = 0; seen < ring->frame_count; seen++) {
     uint32_t block = ring->cursor / ring->frames_per_block;
@@ -300,11 +304,8 @@ void ReadFrames(CaptureRing* ring, uint8_t* out, size_t size, size_t* used, size
       uint8_t* at = out + *used;
       PutU32(at, captured);
       PutU32(at + 4, header->tp_len);
-      timespec stamp = {static_cast<time_t>(header->tp_sec), static_cast<long>(header->tp_nsec)};
-      int64_t at_mono = Nanos(stamp) - offset;
-      if (at_mono < 0) at_mono = 0;
-      PutU32(at + 8, static_cast<uint32_t>(at_mono / kNanos));
-      PutU32(at + 12, static_cast<uint32_t>(at_mono % kNanos));
+      PutU32(at + 8, header->tp_sec);
+      PutU32(at + 12, header->tp_nsec);
       std::memcpy(at + kFrameHeaderSize, frame + net, captured);
       std::memset(at + kFrameHeaderSize + captured, 0, Padded(captured) - captured);
       *used += record;

@@ -40,9 +40,21 @@ struct CaptureRing {
 // at the IP header, padded with zeros to a multiple of 4.
 //   u32 captured   bytes that follow (<= kCaptureSnapLength)
 //   u32 length     the packet's length on the wire (IP header included)
-//   u32 seconds    when the kernel received it, on CLOCK_MONOTONIC (the clock of
-//   u32 nanoseconds  process.hrtime), converted from the ring's CLOCK_REALTIME stamp
+//   u32 seconds      when the kernel received it: the ring's CLOCK_REALTIME stamp, as it is
+//   u32 nanoseconds  (SampleClocks maps it onto CLOCK_MONOTONIC)
 constexpr size_t kFrameHeaderSize = 16;
+
+// One reading of how far CLOCK_REALTIME (the ring's clock) is ahead of CLOCK_MONOTONIC (the
+// clock of process.hrtime and performance.now): CLOCK_MONOTONIC read before and after one
+// CLOCK_REALTIME read. offset_ns is the realtime read minus the midpoint of the two monotonic
+// ones; width_ns is the distance between those, twice the most the offset can be wrong by. A
+// thread preempted between the reads gives a wide sample (tens of ms seen under emulation), so
+// the caller takes the narrowest of a few.
+struct ClockSample {
+  int64_t offset_ns;
+  int64_t width_ns;
+};
+ClockSample SampleClocks();
 
 // The port a capture may filter on for socket fd: its local TCP port. EPROTOTYPE for a socket
 // that is not SOCK_STREAM, EINVAL for one not bound yet (port 0), else the errno of

@@ -180,11 +180,17 @@ export interface NativeCapture {
   ports(fd: number): number[];
   /**
    * Copies the frames the kernel has filled into `buffer` and frees their slots: per frame a
-   * 16-byte little-endian header (captured bytes, wire length, seconds and nanoseconds on
-   * CLOCK_MONOTONIC) and the packet from its IP header, padded to 4 bytes. Returns the bytes
-   * written; frames that do not fit stay for the next read.
+   * 16-byte little-endian header (captured bytes, wire length, the kernel's CLOCK_REALTIME
+   * stamp in seconds and nanoseconds) and the packet from its IP header, padded to 4 bytes.
+   * Returns the bytes written; frames that do not fit stay for the next read.
    */
   read(fd: number, buffer: ArrayBufferView): number;
+  /**
+   * CLOCK_MONOTONIC read before and after one CLOCK_REALTIME read: [seconds, nanoseconds] of
+   * realtime minus the monotonic midpoint (nanoseconds 0 to 999 999 999), and the two monotonic
+   * reads' distance in ns (a preempted thread makes it wide).
+   */
+  clockSample(): [seconds: number, nanoseconds: number, widthNs: number];
   /** PACKET_STATISTICS since the previous call: [packets accepted, copies dropped]. */
   stats(fd: number): [number, number];
   /** Opens and closes a packet socket: [errno (0 = allowed), failing step]. */

@@ -11,6 +11,7 @@
  * Capture, so back-to-back runs reuse it.
  */
 import { performance } from 'node:perf_hooks';
+import { performanceOffsetMs, realtimeOffset, stampToMs } from './clock.js';
 import { codedError, explainPermission, HOW_TO_GET_CAP_NET_RAW, probeAnswer, type ProbeResult } from '../controls/errors.js';
 import { fdOf, type SocketLike } from '../controls/handle.js';
 import { native } from '../controls/native.js';
@@ -40,30 +41,7 @@ const DRAIN_EVERY_MS = 50;
 /** How long the shared packet socket outlives the last Capture. */
 const LINGER_MS = 200;
 
-/**
- * performance.now() and process.hrtime() are both CLOCK_MONOTONIC (libuv's uv_hrtime), the clock
- * the addon converts frame times to: one offset maps one onto the other. Measured as the
- * tightest of a few bracketing reads, since the first calls are slow and a few µs of error would
- * put a segment before the syscall that sent it.
- */
-function measureClockOffset(): number {
-  let best = Infinity;
-  let offset = 0;
-  for (let i = 0; i < 16; i++) {
-    const before = process.hrtime.bigint();
-    const now = performance.now();
-    const after = process.hrtime.bigint();
-    const width = Number(after - before);
-    if (width < best) {
-      best = width;
-      offset = now - Number(before + (after - before) / 2n) / 1e6;
-    }
-  }
-  return offset;
-}
-
-const clockOffsetMs = measureClockOffset();
-const toMs = (seconds: number, nanoseconds: number) => seconds * 1e3 + nanoseconds / 1e6 + clockOffsetMs;
+const performanceMs = performanceOffsetMs();
 
 // One read buffer for the process: reads are synchronous, so it is never shared mid-read.
 const readBuffer = new Uint8Array(64 * 1024);
@@ -99,10 +77,14 @@ class Tap {
 
   /** Reads the ring and hands each segment to the Captures whose ports it carries. */
   drain(): void {
+    // The frames' realtime stamps are mapped once per drain that finds any: realtime can be
+    // stepped, but not in the few ms a frame waits.
+    let toMs: ((seconds: number, nanoseconds: number) => number) | undefined;
     // Bounded: the ring holds FRAMES frames and each read takes hundreds.
     for (let i = 0; i < native.capture.constants.FRAMES; i++) {
       const used = native.capture.read(this.fd, readBuffer);
       if (used <= 0) break;
+      toMs ??= stampToMs(realtimeOffset(native.capture.clockSample), performanceMs);
       const { segments, malformed } = decodeFrames(readBuffer, used, toMs);
       for (const capture of this.captures) capture[kTake](segments, malformed);
     }

@@ -206,9 +206,9 @@ const FRAME_ALIGN = 4;
 
 /**
  * The frames the addon's capture read wrote into `bytes[0, used)`: per frame a 16-byte
- * little-endian header (captured bytes, wire length, seconds, nanoseconds on CLOCK_MONOTONIC),
- * then the packet, padded to 4 bytes. `toMs` maps the kernel's monotonic time to the caller's
- * clock. Frames that do not decode are counted, not thrown.
+ * little-endian header (captured bytes, wire length, the kernel's CLOCK_REALTIME stamp in
+ * seconds and nanoseconds), then the packet, padded to 4 bytes. `toMs` maps the stamp to the
+ * caller's clock (see raw/clock). Frames that do not decode are counted, not thrown.
  */
 export function decodeFrames(
   bytes: Uint8Array,
