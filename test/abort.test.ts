@@ -33,6 +33,9 @@ describe.each(HOSTS)('abort on a net.Socket (%s)', (host) => {
     await closed;
     await until(() => timeWaitSockets(pair!.port, clientPort) === 1);
     expect(timeWaitSockets(pair.port, clientPort)).toBe(1);
+    // Counted by its ports: the same local port with another remote port is not it.
+    expect(timeWaitSockets(pair.port, clientPort === 65535 ? 1 : clientPort! + 1)).toBe(0);
+    expect(timeWaitSockets(pair.port)).toBeGreaterThanOrEqual(1);
   });
 
   it('sets SO_LINGER {on, 0} before closing', async () => {

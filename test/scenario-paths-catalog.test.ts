@@ -2,10 +2,12 @@
 // throws (src/scenario/run-catalog.ts), the case helpers (catalog/case.ts), the comparison text
 // for missing, skipped and empty facts (compare.ts), the Node recorder's bounds (node-view.ts)
 // and wire expectations in words for ranges and open spacings (wire.ts).
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { tcpPair } from './helpers.js';
 import { runCatalog } from '../src/index.js';
-import { bounded, describeError, guarded, unmet, type CatalogCase } from '../src/scenario/catalog/case.js';
+import { bounded, describeError, guarded, nodeState, unmet, until, type CatalogCase } from '../src/scenario/catalog/case.js';
+import { tcpInfo } from '../src/controls/tcp-info.js';
 import { catalog } from '../src/scenario/catalog/index.js';
 import { compareRuns, renderComparison } from '../src/scenario/compare.js';
 import { NodeRecorder } from '../src/scenario/node-view.js';
@@ -88,6 +90,54 @@ describe('case helpers', () => {
     expect(await bounded(new Promise<never>(() => {}), 30, 'fetch')).toBe('fetch: no outcome within 30 ms');
     expect(Date.now() - started).toBeGreaterThanOrEqual(25);
     expect(await bounded(Promise.resolve(7), 5000, 'fetch')).toBe(7);
+  });
+
+  it('bounded clears its timer when the promise settles first: nothing is left to keep the process up', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    expect(await bounded(Promise.resolve('done'), 60_000, 'fetch')).toBe('done');
+    expect(
+      await bounded(
+        Promise.reject(new Error('x')).catch(() => 'caught'),
+        60_000,
+        'fetch',
+      ),
+    ).toBe('caught');
+    expect(timers()).toBe(before);
+  });
+
+  it('until polls until done() holds, and gives false when its time runs out', async () => {
+    let calls = 0;
+    const started = performance.now();
+    expect(await until(() => ++calls >= 4, 3000)).toBe(true);
+    expect(calls).toBe(5); // three misses, the hit, the final read
+    expect(await until(() => false, 40)).toBe(false);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(39);
+    let late = false;
+    setTimeout(() => (late = true), 20);
+    expect(await until(() => late, 3000)).toBe(true);
+  });
+
+  it('nodeState waits for the kernel state, gives up at its bound, and stops at once on a destroyed socket', async () => {
+    // Half-open allowed: the server's socket stays open in CLOSE_WAIT for tcpInfo to read.
+    const pair = await tcpPair('127.0.0.1', { allowHalfOpen: true });
+    try {
+      let started = performance.now();
+      await nodeState(pair.server, 'CLOSE_WAIT', 40);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(39);
+      expect(tcpInfo(pair.server).state).toBe('ESTABLISHED');
+      setTimeout(() => pair.client.end(), 30);
+      started = performance.now();
+      await nodeState(pair.server, 'CLOSE_WAIT', 3000);
+      expect(tcpInfo(pair.server).state).toBe('CLOSE_WAIT');
+      expect(performance.now() - started).toBeLessThan(2000);
+      pair.server.destroy();
+      started = performance.now();
+      await nodeState(pair.server, 'ESTABLISHED', 3000);
+      expect(performance.now() - started).toBeLessThan(1000);
+    } finally {
+      await pair.close();
+    }
   });
 
   it("describeError: the code, or the name and message, and the cause's code or name", () => {

@@ -4,11 +4,13 @@
 // real loopback sockets.
 import { describe, expect, it } from 'vitest';
 import { scenario } from '../src/index.js';
-import { SNAPSHOT } from '../src/scenario/catalog/case.js';
+import { BLACKHOLE, SNAPSHOT } from '../src/scenario/catalog/case.js';
 import { Scenario, Step } from '../src/scenario/scenario.js';
 
 const snapshot = SNAPSHOT.probe();
 const snapshotSkip = snapshot.ok ? '' : ` (skipped: ${snapshot.reason})`;
+const silence = BLACKHOLE.probe();
+const silenceSkip = silence.ok ? '' : ` (skipped: ${silence.reason})`;
 
 describe('scenario() and run() refuse bad arguments with coded errors', () => {
   const build = () => [];
@@ -244,6 +246,44 @@ describe('option and observe steps on real sockets', () => {
     expect(result.steps[0].bytes).toBeGreaterThanOrEqual(1000);
     expect(result.steps[0].bytes).toBeLessThanOrEqual(65536);
     expect(result.steps[3]).toMatchObject({ syscall: 'send', outcome: 'ECONNRESET', errno: -104, bytes: 0 });
+  });
+
+  it('fill runs to EAGAIN without waiting; the bounds given to accept, recv and send are the ones they wait', async () => {
+    const result = await scenario(
+      'bounds',
+      ({ client, listener }) => [
+        listener.accept({ timeout: 40 }),
+        client.connect({ timeout: 2000 }).expect('ok'),
+        listener.accept({ timeout: 2000 }).expect('ok'),
+        client.recv(10, { timeout: 40 }),
+        // The server never reads: the client's send buffer and the server's window fill up.
+        client.fill().expect('ok'),
+        // Room frees up as loopback moves the queue into the server's window; 16 MiB never fits.
+        client.send(new Uint8Array(16 << 20), { timeout: 40 }),
+      ],
+      { setup: 'listening' },
+    ).run();
+    const bounded = [0, 3, 5].map((i) => result.steps[i]);
+    for (const step of bounded) {
+      expect(step, step.op).toMatchObject({ outcome: 'EAGAIN', timedOut: true });
+      expect(step.durationMs, step.op).toBeGreaterThanOrEqual(35);
+      expect(step.durationMs, step.op).toBeLessThan(2000);
+    }
+    expect(result.steps[4]).toMatchObject({ syscall: 'send', outcome: 'ok' });
+    expect(result.steps[4].bytes).toBeGreaterThan(65536);
+    expect(result.steps[4].durationMs).toBeLessThan(2000);
+    expect(result.steps[4]).not.toHaveProperty('timedOut');
+  });
+
+  it.skipIf(!silence.ok)(`connect to a silent listener waits the bound it is given${silenceSkip}`, async () => {
+    const result = await scenario(
+      'silent',
+      ({ client, listener }) => [listener.blackhole().expect('ok'), client.connect({ timeout: 60 })],
+      { setup: 'listening' },
+    ).run();
+    expect(result.steps[1]).toMatchObject({ syscall: 'connect', timedOut: true });
+    expect(result.steps[1].durationMs).toBeGreaterThanOrEqual(55);
+    expect(result.steps[1].durationMs).toBeLessThan(2000);
   });
 
   it('sends bytes given as a Uint8Array', async () => {
