@@ -12,8 +12,7 @@ import { native } from '../src/controls/native.js';
 import { RawSocket } from '../src/raw/raw-socket.js';
 import { wireSegments } from '../src/raw/wire.js';
 import { blackhole, canBlackhole, unblackhole } from '../src/raw/blackhole.js';
-import { HOSTS, until, messageOf } from './helpers.js';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { HOSTS, until, messageOf, packetSockets } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -34,24 +33,6 @@ async function connectTo(listener: RawSocket) {
   const accepted = await listener.accept();
   if (!accepted.ok) throw new Error(accepted.code);
   return { client: connected.socket, server: accepted.socket };
-}
-
-// This process's packet sockets: its socket fds whose inodes /proc/net/packet lists.
-function packetSockets(): number {
-  const inodes = new Set(
-    readFileSync('/proc/self/net/packet', 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((line) => line.trim().split(/\s+/).pop()),
-  );
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1]);
-    } catch {
-      return false;
-    }
-  }).length;
 }
 
 describe.skipIf(!probe.ok).each(HOSTS)(`capture on %s${skipReason}`, (host) => {

@@ -81,6 +81,27 @@ describe.skipIf(!probe.ok).concurrent.each(HOSTS)(`silence from the first byte o
     expect(server.connections[0].toxics.map((e) => e.action)).toEqual(['silence', 'unsilence']);
   });
 
+  it('a step that begins in silence waits it out, and goes on the moment the toxic is removed', async (context) => {
+    const keep = keeper(context);
+    // The read step starts after the toxic is on: it waits out the silence (up to holdTimeout,
+    // 20 s here), and removing the toxic must wake it, not leave it to sleep on.
+    const server = keep(
+      await faultServer({ host, onConnection: ['wait:150', 'read:5', { do: 'send', data: 'ok' }], holdTimeout: 20_000 }),
+    );
+    const client = keep(await connect(server.port, host));
+    const seen = outcome(client, 8_000);
+    await until(() => server.connections.length === 1);
+    await server.addToxic({ type: 'timeout', name: 'cable' });
+    client.write('hello');
+    await sleep(400);
+    expect(server.connections[0].steps.map((s) => s.step.do)).toEqual(['wait']);
+    await server.removeToxic('cable');
+    await until(() => (server.connections[0]?.bytesSent ?? 0) === 2, 3_000);
+    client.end();
+    expect((await seen).data.toString()).toBe('ok');
+    expect(server.connections[0].toxics.map((e) => e.action)).toEqual(['silence', 'unsilence']);
+  });
+
   it('proxy timeout on the upstream stream: the client meets its own ETIMEDOUT, the upstream sees nothing', async (context) => {
     const keep = keeper(context);
     const api = keep(await okServer(host));

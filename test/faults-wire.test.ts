@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canCapture, faultClient, faultServer, type FaultClient, type FaultServer } from '../src/index.js';
 import { expectReceived, expectSent, sockctlMatchers } from '../src/testing.js';
-import { HOSTS } from './helpers.js';
+import { HOSTS, packetSockets, until } from './helpers.js';
 
 expect.extend(sockctlMatchers);
 declare module 'vitest' {
@@ -67,6 +67,27 @@ describe.skipIf(!probe.ok).each(HOSTS)(`fixtures with capture: true on %s${skipR
     expect(client).toHaveReceived('R');
     expect(client).not.toHaveSent('R');
     expectReceived(record, 'R', 1);
+  });
+});
+
+describe.skipIf(!probe.ok)(`a capturing faultClient's end${skipReason}`, () => {
+  it("waits for the connection's last segments, then closes its capture: no packet socket is left", async () => {
+    // The server answers the client's FIN with its own; the client's last ACK follows.
+    const target = net.createServer(() => {});
+    open.push(target);
+    target.listen(0, '127.0.0.1');
+    await once(target, 'listening');
+    const client = await faultClient(target, ['fin', 'read:1'], { capture: true });
+    open.push(client);
+    const record = await client.done;
+    expect(record.steps.map((s) => s.result)).toEqual(['ok', 'EOF']);
+    // The packet socket closes 200 ms after the last capture is closed.
+    await until(() => packetSockets() === 0, 2000);
+    const flags = record.wire!.segments.map((s) => `${s.from} ${s.flags}`);
+    expect(flags.slice(0, 3)).toEqual(['client S', 'server S.', 'client .']);
+    expect(flags).toContain('client F.');
+    expect(flags).toContain('server F.');
+    expect(flags[flags.length - 1]).toBe('client .');
   });
 });
 

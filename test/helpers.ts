@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export const HOSTS = ['127.0.0.1', '::1'] as const;
 export type Host = (typeof HOSTS)[number];
@@ -128,4 +128,22 @@ export function udpFdOf(socket: object): number {
   const fd = state && (socket as Record<symbol, { handle?: { fd?: number } }>)[state]?.handle?.fd;
   if (typeof fd !== 'number' || fd < 0) throw new Error('dgram socket has no fd (not bound yet?)');
   return fd;
+}
+
+// This process's packet sockets: its socket fds whose inodes /proc/net/packet lists.
+export function packetSockets(): number {
+  const inodes = new Set(
+    readFileSync('/proc/self/net/packet', 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/).pop()),
+  );
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1]);
+    } catch {
+      return false;
+    }
+  }).length;
 }

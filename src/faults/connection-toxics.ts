@@ -154,7 +154,8 @@ export class ConnectionToxics {
 
   #begin(toxic: ActiveToxic): void {
     if (!this.acts(toxic)) {
-      if (toxic.toxicityPer === 'connection') this.event(toxic, 'spared');
+      // Only a per-connection draw spares: a per-chunk toxic acts on every connection.
+      this.event(toxic, 'spared');
       return;
     }
     if (toxic.type === 'resetPeer') {
