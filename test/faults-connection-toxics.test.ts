@@ -14,6 +14,7 @@ import {
   type ActiveToxic,
   type ToxicEvent,
 } from '../src/faults/toxics.js';
+import { detachFilter } from '../src/raw/filter.js';
 import { tcpPair, type TcpPair } from './helpers.js';
 
 const toxic = (value: object): ActiveToxic => normalizeToxic(value, 'toxic', PROXY_SCOPE);
@@ -144,6 +145,32 @@ describe('silence and loss on the receiving socket', () => {
     expect(toxics.silenced('upstream')).toBe(false);
   });
 
+  it('a silence overrides a loss on the same stream; when it ends, the loss filters', async () => {
+    const quiet = toxic({ type: 'timeout', name: 'quiet', stream: 'upstream', timeout: 0 });
+    const loss = toxic({ type: 'packetLoss', name: 'loss', stream: 'upstream', probability: 0.5 });
+    const { toxics, set, actions } = await connection([quiet, loss]);
+    toxics.start();
+    expect(actions()).toEqual(['quiet:silence']);
+    toxics.changed('remove', set.remove('quiet'));
+    expect(actions()).toEqual(['quiet:silence', 'quiet:unsilence', 'loss:filter']);
+    expect(toxics.silenced('upstream')).toBe(false);
+  });
+
+  it("a loss added to a running one records 'filter' for itself only; a new probability records nothing", async () => {
+    const a = toxic({ type: 'packetLoss', name: 'a', stream: 'upstream', probability: 0.5 });
+    const { toxics, set, actions } = await connection([a]);
+    toxics.start();
+    toxics.changed('add', set.add({ type: 'packetLoss', name: 'b', stream: 'upstream', probability: 0.3 }));
+    expect(actions()).toEqual(['a:filter', 'b:filter']);
+    const { before, after } = set.update('b', { probability: 0.1 });
+    toxics.changed('update', after, before);
+    expect(actions()).toEqual(['a:filter', 'b:filter']);
+    toxics.changed('remove', set.remove('b'));
+    expect(actions()).toEqual(['a:filter', 'b:filter', 'b:unfilter']);
+    toxics.changed('add', set.add({ type: 'packetLoss', name: 'b', stream: 'upstream', probability: 0.3 }));
+    expect(actions()).toEqual(['a:filter', 'b:filter', 'b:unfilter', 'b:filter']);
+  });
+
   it('a stream without a receiving socket yet gets its filter when resync() finds one', async () => {
     const quiet = toxic({ type: 'timeout', name: 'quiet', stream: 'downstream', timeout: 0 });
     const { toxics, actions, calls } = await connection([quiet]);
@@ -181,6 +208,30 @@ describe('a live change on an open connection', () => {
     expect(actions()).toEqual(['spared:spared', 'quiet:silence', 'quiet:unsilence']);
     expect(toxics.silenced('upstream')).toBe(false);
     expect(calls).toEqual(['silenceChanged', 'silenceChanged']);
+    // No filter is left on the socket (detaching finds none; unprivileged, none was ever put on).
+    expect(() => detachFilter(pair!.server)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+
+  it('an update of a spared toxic that stays spared ends nothing', async () => {
+    const spared = toxic({ type: 'timeout', name: 'spared', stream: 'upstream', timeout: 0, toxicity: 0 });
+    const { toxics, set, actions, calls } = await connection([spared]);
+    toxics.start();
+    const { before, after } = set.update('spared', { timeout: 10 });
+    toxics.changed('update', after, before);
+    expect(actions()).toEqual(['spared:spared', 'spared:spared']);
+    expect(calls).toEqual([]);
+  });
+
+  it('resync() after dispose() leaves the filters as they were, whatever the set says now', async () => {
+    const quiet = toxic({ type: 'timeout', name: 'quiet', stream: 'upstream', timeout: 0 });
+    const { toxics, set, actions, calls } = await connection([quiet]);
+    toxics.start();
+    toxics.dispose();
+    set.remove('quiet');
+    toxics.resync();
+    expect(actions()).toEqual(['quiet:silence']);
+    expect(calls).toEqual(['silenceChanged']);
+    expect(toxics.silenced('upstream')).toBe(true);
   });
 
   it("removing a loss toxic records 'unfilter'", async () => {

@@ -59,6 +59,12 @@ describe('refused before anything listens', () => {
       'The "options.toxics[0].latency" argument must be of type number. Received undefined',
     ],
     [
+      'fixture options that are not an object',
+      () => faultClient(up, ['reset'], 5 as never),
+      'ERR_INVALID_ARG_TYPE',
+      'The "options" argument must be of type object. Received type number (5)',
+    ],
+    [
       'a toxic that is a number',
       () => faultServer({ onConnection: ['reset'], toxics: [5 as never] }),
       'ERR_INVALID_ARG_TYPE',

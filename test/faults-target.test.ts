@@ -2,7 +2,10 @@
 // a fixture or a listening server, always under the fixtures' host rule (an IP literal, loopback
 // unless allowNonLoopback). Nothing here connects.
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveTarget } from '../src/faults/common.js';
 import { caught } from './helpers.js';
@@ -68,6 +71,19 @@ describe('resolveTarget', () => {
       code: 'ERR_INVALID_ARG_VALUE',
       message: `The argument 'target' must be a listening server. Received an instance of Server`,
     });
+    // A server on a Unix socket has no TCP address to reach.
+    const dir = mkdtempSync(path.join(tmpdir(), 'sockctl-'));
+    const pipe = net.createServer().listen(path.join(dir, 'pipe'));
+    await once(pipe, 'listening');
+    try {
+      expect(caught(() => loopbackOnly(pipe))).toMatchObject({
+        code: 'ERR_INVALID_ARG_VALUE',
+        message: `The argument 'target' must be a listening server. Received an instance of Server`,
+      });
+    } finally {
+      pipe.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(caught(() => loopbackOnly(new net.Socket()))).toMatchObject({
       code: 'ERR_INVALID_ARG_TYPE',
       message:

@@ -44,6 +44,8 @@ export class ConnectionToxics {
   readonly #decided = new Map<string, { toxicity: number; acts: boolean }>();
   readonly #filters: Record<ToxicStream, Filter>;
   readonly #pinned = new Set<ToxicStream>();
+  /** The packetLoss toxics whose loss the filter carries now, each recorded 'filter' once. */
+  readonly #losing = new Set<string>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #disposed = false;
 
@@ -174,7 +176,10 @@ export class ConnectionToxics {
 
   #endFilterToxic(toxic: ActiveToxic): void {
     if (toxic.type === 'timeout') this.event(toxic, 'unsilence');
-    if (toxic.type === 'packetLoss') this.event(toxic, 'unfilter');
+    if (toxic.type === 'packetLoss') {
+      this.#losing.delete(toxic.name);
+      this.event(toxic, 'unfilter');
+    }
   }
 
   #timer(toxic: ActiveToxic, ms: number, fire: () => void): void {
@@ -221,7 +226,14 @@ export class ConnectionToxics {
     }
     this.#filters[stream] = want;
     if (want === 'silence' && have !== 'silence') for (const t of timeouts) this.event(t, 'silence');
-    if (want.startsWith('loss:') && !have.startsWith('loss:')) for (const t of losses) this.event(t, 'filter');
+    // Each loss toxic the new filter carries and the old did not (one added to a running loss,
+    // or all of them when a silence gives way) records 'filter'.
+    if (!want.startsWith('loss:')) this.#losing.clear();
+    for (const t of want.startsWith('loss:') ? losses : []) {
+      if (this.#losing.has(t.name)) continue;
+      this.#losing.add(t.name);
+      this.event(t, 'filter');
+    }
     if ((want === 'silence') !== (have === 'silence')) this.#targets.silenceChanged?.();
   }
 }
