@@ -104,6 +104,48 @@ describe('the hold after the last step', () => {
   );
 });
 
+describe('a connection a toxic ends', () => {
+  it('resetPeer: RST at its timeout, the record ends reset and says so', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['wait:10000'], toxics: [{ type: 'resetPeer', timeout: 40 }] }));
+    const client = keep(await connect(server.port, server.address));
+    expect((await outcome(client)).end).toBe('ECONNRESET');
+    const [record] = await server.settled(1);
+    expect(record.end).toBe('reset');
+    expect(record.toxics).toEqual([expect.objectContaining({ type: 'resetPeer', action: 'reset' })]);
+  });
+
+  it.skipIf(!filters.ok)(`timeout: silence, then a close at its timeout; the record ends close${noFilters}`, async (context) => {
+    const keep = keeper(context);
+    const server = keep(
+      await faultServer({ onConnection: ['wait:10000'], toxics: [{ type: 'timeout', stream: 'upstream', timeout: 40 }] }),
+    );
+    const client = keep(await connect(server.port, server.address));
+    expect((await outcome(client)).end).toBe('end');
+    const [record] = await server.settled(1);
+    expect(record.end).toBe('close');
+    expect(record.toxics.map((e) => e.action)).toEqual(['silence', 'close']);
+  });
+
+  it('slowClose holds the FIN for its delay and records how long; a delay of 0 holds nothing and records nothing', async (context) => {
+    const keep = keeper(context);
+    const held = keep(await faultServer({ onConnection: ['close'], toxics: [{ type: 'slowClose', delay: 60 }] }));
+    const start = performance.now();
+    expect((await outcome(keep(await connect(held.port, held.address)))).end).toBe('end');
+    const took = performance.now() - start;
+    const [record] = await held.settled(1);
+    const event = record.toxics.find((e) => e.action === 'slow-close')!;
+    expect(event).toMatchObject({ type: 'slowClose', plannedMs: 60 });
+    expect(event.delayMs).toBeGreaterThanOrEqual(55);
+    expect(event.delayMs).toBeLessThanOrEqual(took + 1);
+    const zero = keep(await faultServer({ onConnection: ['close'], toxics: [{ type: 'slowClose', delay: 0 }] }));
+    expect((await outcome(keep(await connect(zero.port, zero.address)))).end).toBe('end');
+    const [unheld] = await zero.settled(1);
+    expect(unheld.toxics).toEqual([]);
+    expect(unheld.end).toBe('close');
+  });
+});
+
 describe('steps that wait', () => {
   it("'read:10' with 3 bytes sent: timeout after stepTimeout, RST, 3 bytes recorded", async (context) => {
     const keep = keeper(context);

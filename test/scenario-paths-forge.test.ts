@@ -102,6 +102,44 @@ describe.skipIf(!privileged)(`forge steps that do not send${skip}`, () => {
   });
 });
 
+describe('nextExpected over given segments', () => {
+  type Seen = { forged?: boolean; from: number; to: number; seq: number; length?: number; flagBits?: number };
+  const over = (segments: Seen[]) =>
+    ({
+      segments: segments.map((s) => ({
+        forged: s.forged,
+        source: { address: '127.0.0.1', port: s.from },
+        destination: { address: '127.0.0.1', port: s.to },
+        seq: s.seq,
+        length: s.length ?? 0,
+        flagBits: s.flagBits ?? ACK,
+      })),
+    }) as unknown as Capture;
+
+  it('reads only the segments from `from` to `to` that a kernel sent, never the forged ones', () => {
+    const capture = over([
+      { from: 1000, to: 2000, seq: 100, flagBits: 0x02 }, // SYN: counts one
+      { from: 1000, to: 2000, seq: 101, length: 10 },
+      { from: 1000, to: 2000, seq: 5000, length: 10, flagBits: 0x04, forged: true }, // ours
+      { from: 1000, to: 3000, seq: 9000, length: 10 }, // another destination
+      { from: 4000, to: 2000, seq: 9000, length: 10 }, // another source
+    ]);
+    expect(nextExpected(capture, 1000, 2000)).toBe(111);
+    expect(nextExpected(capture, 1000, 3000)).toBe(9010);
+    expect(nextExpected(capture, 4000, 2000)).toBe(9010);
+    expect(nextExpected(capture, 2000, 1000)).toBeUndefined();
+  });
+
+  it('counts the FIN, keeps the furthest end when segments come out of order, and wraps past 2^32', () => {
+    const capture = over([
+      { from: 1, to: 2, seq: 0xfffffffa, length: 4 },
+      { from: 1, to: 2, seq: 0xfffffffe, length: 4, flagBits: 0x11 }, // FIN: ends at 3 (wrapped)
+      { from: 1, to: 2, seq: 0xfffffffa, length: 2 }, // a retransmission of the start
+    ]);
+    expect(nextExpected(capture, 1, 2)).toBe(3);
+  });
+});
+
 describe.skipIf(!privileged)(`nextExpected: the number the kernel itself acknowledges${skip}`, () => {
   it('counts the SYN, the data and the FIN; undefined before anything was seen', async () => {
     const p = await pair();
