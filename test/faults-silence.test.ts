@@ -102,6 +102,25 @@ describe.skipIf(!probe.ok).concurrent.each(HOSTS)(`silence from the first byte o
     expect(server.connections[0].toxics.map((e) => e.action)).toEqual(['silence', 'unsilence']);
   });
 
+  it('a send step that begins in silence waits it out and sends when it ends', async (context) => {
+    const keep = keeper(context);
+    // stepTimeout 250 ms, silence ~450 ms: the step waits, it does not time out.
+    const server = keep(
+      await faultServer({ host, onConnection: ['wait:100', { do: 'send', data: 'ok' }], stepTimeout: 250, holdTimeout: 20_000 }),
+    );
+    const client = keep(await connect(server.port, host));
+    const seen = outcome(client, 8_000);
+    await until(() => server.connections.length === 1);
+    await server.addToxic({ type: 'timeout', name: 'cable' });
+    await sleep(450);
+    expect(server.connections[0].bytesSent).toBe(0);
+    await server.removeToxic('cable');
+    await until(() => (server.connections[0]?.bytesSent ?? 0) === 2, 3_000);
+    client.end();
+    expect((await seen).data.toString()).toBe('ok');
+    expect(server.connections[0].steps.map((s) => `${s.step.do} ${s.result}`)).toEqual(['wait ok', 'send ok']);
+  });
+
   it('proxy timeout on the upstream stream: the client meets its own ETIMEDOUT, the upstream sees nothing', async (context) => {
     const keep = keeper(context);
     const api = keep(await okServer(host));
