@@ -26,6 +26,7 @@ const CRLF = Buffer.from('\r\n');
 const HEAD_END = Buffer.from('\r\n\r\n');
 /** Longest chunk-size or trailer line. */
 const MAX_LINE = 4096;
+const lineTooLong = () => new HttpFramingError('EBADMSG', 'chunk-size or trailer line too long');
 
 type State = 'head' | 'length' | 'size' | 'data' | 'data-crlf' | 'trailers' | 'done';
 
@@ -93,7 +94,11 @@ export class RequestFramer {
     this.#buffer = Buffer.concat([this.#buffer, data.subarray(0, Math.max(0, room))]);
     const end = this.#buffer.indexOf(HEAD_END, Math.max(0, before - 3));
     if (end < 0) {
-      if (this.#buffer.byteLength > MAX_HEAD) throw new HttpFramingError('E2BIG', `request head over ${MAX_HEAD} bytes`);
+      // Up to 3 bytes at the end may be the start of the blank line: only a buffer full to its
+      // room without one holds a head over the limit (whatever pieces the bytes came in).
+      if (this.#buffer.byteLength >= MAX_HEAD + HEAD_END.byteLength) {
+        throw new HttpFramingError('E2BIG', `request head over ${MAX_HEAD} bytes`);
+      }
       return data.byteLength;
     }
     const head = this.#buffer.subarray(0, end).toString('latin1');
@@ -123,7 +128,8 @@ export class RequestFramer {
     const lineEnd = Buffer.concat([this.#buffer.subarray(Math.max(0, before - 1)), data.subarray(0, MAX_LINE + 2)]).indexOf(CRLF);
     if (lineEnd < 0) {
       this.#buffer = Buffer.concat([this.#buffer, data.subarray(0, MAX_LINE + 2)]);
-      if (this.#buffer.byteLength > MAX_LINE) throw new HttpFramingError('EBADMSG', 'chunk-size or trailer line too long');
+      // The last byte may be the line's CR: a line is over the limit once MAX_LINE + 2 bytes hold no CRLF.
+      if (this.#buffer.byteLength >= MAX_LINE + CRLF.byteLength) throw lineTooLong();
       return data.byteLength;
     }
     const used = lineEnd + CRLF.byteLength - Math.min(1, before);
@@ -131,6 +137,8 @@ export class RequestFramer {
       .subarray(0, -CRLF.byteLength)
       .toString('latin1');
     this.#buffer = Buffer.alloc(0);
+    // Its CRLF can come in the piece after a line already near the limit.
+    if (line.length > MAX_LINE) throw lineTooLong();
     if (this.#state === 'data-crlf') {
       if (line !== '') throw new HttpFramingError('EBADMSG', 'chunk data not followed by CRLF');
       this.#state = 'size';
