@@ -1,7 +1,15 @@
 // The fault server's own HTTP/1.1 framing (src/faults/http.ts): where a request ends decides
 // which bytes a `respond` step consumes and which stay for the next request.
 import { describe, expect, it } from 'vitest';
-import { HttpFramingError, httpResponse, MAX_HEAD, RequestFramer, requestEnd, requestLine } from '../src/faults/http.js';
+import {
+  HttpFramingError,
+  httpResponse,
+  MAX_HEAD,
+  randomData,
+  RequestFramer,
+  requestEnd,
+  requestLine,
+} from '../src/faults/http.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 
@@ -234,5 +242,20 @@ describe('httpResponse', () => {
     expect(text({ body: new Uint8Array([0x68, 0x69]), headers: { 'content-type': 'a/b' } })).toBe(
       'HTTP/1.1 200 OK\r\ncontent-type: a/b\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nhi',
     );
+  });
+});
+
+describe('randomData', () => {
+  it('is `size` bytes drawn from the source, each floor(draw × 256)', () => {
+    const draws = [0, 0.999, 0.5, 0.25, 0.0039, 0.004];
+    expect([...randomData(6, (i) => draws[i])]).toEqual([0, 255, 128, 64, 0, 1]);
+    expect(randomData(0, () => 0.5).byteLength).toBe(0);
+  });
+
+  it("never starts with 'HTTP/' (a client must meet garbage where a status line would be); 'HTTP' alone stays", () => {
+    const spell = (text: string) => (i: number) => (text.charCodeAt(i) + 0.5) / 256;
+    expect(randomData(7, spell('HTTP/1.')).toString('latin1')).toBe('\0TTP/1.');
+    expect(randomData(7, spell('HTTPS/1')).toString('latin1')).toBe('HTTPS/1');
+    expect(randomData(4, spell('HTTP')).toString('latin1')).toBe('HTTP');
   });
 });
