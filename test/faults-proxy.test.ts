@@ -60,10 +60,12 @@ describe.each(HOSTS)('faultProxy on %s', (host) => {
     expect((await up.seen[0]).end).toBe('ECONNRESET');
   });
 
-  it('response: pass 0 then FIN — the client reads end of stream at once', async () => {
-    const up = await upstream(host);
-    const proxy = await proxyTo(host, up.port, { response: { pass: 0, then: 'fin' } });
-    expect(await outcome(await client(proxy))).toEqual({ data: Buffer.alloc(0), end: 'end' });
+  it('response: pass 0 then FIN — the client reads end of stream at once, whether or not the upstream sends', async () => {
+    for (const size of [100_000, 0]) {
+      const up = await upstream(host, size);
+      const proxy = await proxyTo(host, up.port, { response: { pass: 0, then: 'fin' } });
+      expect(await outcome(await client(proxy), 3_000), String(size)).toEqual({ data: Buffer.alloc(0), end: 'end' });
+    }
   });
 
   it('request: pass 5 then FIN — the upstream receives exactly 5 bytes, then end of stream', async () => {
@@ -74,6 +76,24 @@ describe.each(HOSTS)('faultProxy on %s', (host) => {
     await until(() => up.seen.length === 1);
     expect(await up.seen[0]).toEqual({ data: Buffer.from('01234'), end: 'end' });
     expect(proxy.connections[0]).toMatchObject({ requestBytes: 5, droppedBytes: 5, actions: ['request-fin'] });
+  });
+
+  it('request: pass 5 then FIN — what the client sends after the cut is read, dropped and counted', async () => {
+    // An upstream that stays half open: the response direction goes on, so does the connection.
+    const quiet = net.createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on('error', () => {});
+      open.push(socket); // destroyed after the test: half open, it would keep the server from closing
+    });
+    open.push(quiet);
+    quiet.listen(0, host);
+    await once(quiet, 'listening');
+    const proxy = await proxyTo(host, (quiet.address() as net.AddressInfo).port, { request: { pass: 5, then: 'fin' } });
+    const c = await client(proxy);
+    c.write('0123456789');
+    await until(() => proxy.connections[0]?.droppedBytes === 5);
+    c.write('abc');
+    await until(() => proxy.connections[0].droppedBytes === 8);
+    expect(proxy.connections[0]).toMatchObject({ requestBytes: 5, actions: ['request-fin'] });
   });
 
   it.skipIf(!canBlackhole().ok)(
