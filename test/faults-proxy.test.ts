@@ -78,6 +78,32 @@ describe.each(HOSTS)('faultProxy on %s', (host) => {
     expect(proxy.connections[0]).toMatchObject({ requestBytes: 5, droppedBytes: 5, actions: ['request-fin'] });
   });
 
+  it("half close passes through: the upstream's FIN reaches the client, whose bytes after it still reach the upstream", async () => {
+    // The upstream ends its side at once and keeps reading; the client keeps its side open.
+    const got: Buffer[] = [];
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      open.push(socket);
+      socket.on('error', () => {});
+      socket.on('data', (chunk: Buffer) => got.push(chunk));
+      socket.end();
+    });
+    open.push(server);
+    const ended = new Promise<void>((resolve) => server.once('connection', (socket: net.Socket) => socket.on('end', resolve)));
+    server.listen(0, host);
+    await once(server, 'listening');
+    const proxy = await proxyTo(host, (server.address() as net.AddressInfo).port, {});
+    const c = net.connect({ host, port: proxy.port, allowHalfOpen: true });
+    open.push(c);
+    c.on('error', () => {});
+    await once(c, 'connect');
+    const clientPort = c.localPort;
+    await once(c, 'end');
+    c.end('after your FIN');
+    await ended;
+    expect(Buffer.concat(got).toString()).toBe('after your FIN');
+    expect(proxy.connections[0]).toMatchObject({ remoteAddress: host, remotePort: clientPort, requestBytes: 14 });
+  });
+
   it('request: pass 5 then FIN — what the client sends after the cut is read, dropped and counted', async () => {
     // An upstream that stays half open: the response direction goes on, so does the connection.
     const quiet = net.createServer({ allowHalfOpen: true }, (socket) => {
