@@ -132,16 +132,40 @@ describe.each(HOSTS)('faultProxy toxics (%s)', (host) => {
     console.log(`[${host}] slowClose 300 ms: FIN ${Math.round(held)} ms after the data (${ratio(held, 300)}×)`);
     expect(ratio(held, 300)).toBeGreaterThan(0.9);
     expect(ratio(held, 300)).toBeLessThan(1.8);
-    expect(of(proxy.connections[0].toxics, 'slowClose')[0]).toMatchObject({ action: 'slow-close', plannedMs: 300 });
+    const event = of(proxy.connections[0].toxics, 'slowClose')[0];
+    expect(event).toMatchObject({ action: 'slow-close', plannedMs: 300 });
+    expect(event.delayMs).toBeGreaterThanOrEqual(295);
+    expect(event.delayMs).toBeLessThanOrEqual(held + 50);
+  });
+
+  it('slowClose of 0 holds nothing and records nothing', async (context) => {
+    const keep = keeper(context);
+    const upstream = keep(await sender(host, Buffer.from('bye')));
+    const proxy = keep(await faultProxy(upstream, { host, toxics: [{ type: 'slowClose', delay: 0 }] }));
+    expect(await outcome(keep(await connect(proxy.port, host)))).toEqual({ data: Buffer.from('bye'), end: 'end' });
+    await until(() => proxy.connections[0]?.closedAt !== undefined);
+    expect(proxy.connections[0].toxics).toEqual([]);
   });
 
   it("limitData then 'fin': exactly N bytes, then end of stream", async (context) => {
     const keep = keeper(context);
     const upstream = keep(await sender(host, Buffer.alloc(100_000, 'l'), false));
     const proxy = keep(await faultProxy(upstream, { host, toxics: [{ type: 'limitData', bytes: 1_234 }] }));
-    const client = keep(await connect(proxy.port, host));
-    const { data, end } = await outcome(client);
-    expect({ bytes: data.byteLength, end }).toEqual({ bytes: 1_234, end: 'end' });
+    // A RawSocket reads the kernel's answer after the bytes: end of stream, not ECONNRESET (a
+    // net.Socket reports both as 'end' when they arrive with the data).
+    const connected = await RawSocket.connect({ host, port: proxy.port });
+    if (!connected.ok) throw new Error(connected.code);
+    context.onTestFinished(() => void (connected.socket.closed || connected.socket.abort()));
+    let bytes = 0;
+    let last: Awaited<ReturnType<RawSocket['recv']>> | undefined;
+    // Bounded: 1,234 bytes come in a few reads at most.
+    for (let i = 0; i < 100; i++) {
+      last = await connected.socket.recv(100_000, { timeout: 3_000 });
+      if (!last.ok || last.bytes === 0) break;
+      bytes += last.bytes;
+    }
+    expect(bytes).toBe(1_234);
+    expect(last).toMatchObject({ ok: true, bytes: 0 });
     expect(of(proxy.connections[0].toxics, 'limitData')[0]).toMatchObject({ action: 'cut', bytes: 1_234 });
   });
 
