@@ -104,6 +104,24 @@ describe.each(HOSTS)('faultProxy on %s', (host) => {
     expect(proxy.connections[0]).toMatchObject({ remoteAddress: host, remotePort: clientPort, requestBytes: 14 });
   });
 
+  it("half close the other way: the client's FIN reaches the upstream, whose answer after it still reaches the client", async () => {
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      open.push(socket);
+      socket.on('error', () => {});
+      socket.resume();
+      socket.on('end', () => socket.end('answer after your FIN'));
+    });
+    open.push(server);
+    server.listen(0, host);
+    await once(server, 'listening');
+    const proxy = await proxyTo(host, (server.address() as net.AddressInfo).port, {});
+    const c = await client(proxy);
+    const seen = outcome(c);
+    c.end('request');
+    expect(await seen).toEqual({ data: Buffer.from('answer after your FIN'), end: 'end' });
+    expect(proxy.connections[0]).toMatchObject({ requestBytes: 7, responseBytes: 21 });
+  });
+
   it('request: pass 5 then FIN — what the client sends after the cut is read, dropped and counted', async () => {
     // An upstream that stays half open: the response direction goes on, so does the connection.
     const quiet = net.createServer({ allowHalfOpen: true }, (socket) => {
