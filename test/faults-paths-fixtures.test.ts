@@ -143,6 +143,17 @@ describe('faultServer', () => {
 });
 
 describe('faultProxy', () => {
+  it('a port in use rejects EADDRINUSE (the listen error, not an unhandled event); constructed directly: coded error', async (context) => {
+    const keep = keeper(context);
+    const api = keep(await listening(net.createServer(), '127.0.0.1'));
+    const taken = keep(await faultProxy(api));
+    await expect(faultProxy(api, { port: taken.port })).rejects.toMatchObject({ code: 'EADDRINUSE', syscall: 'listen' });
+    const Ctor = taken.constructor as new (...args: unknown[]) => unknown;
+    expect(() => new Ctor(Symbol('not the token'))).toThrow(
+      expect.objectContaining({ code: 'ERR_ILLEGAL_CONSTRUCTOR', message: 'Use faultProxy()' }),
+    );
+  });
+
   it('seed, errors, isDown; down() refuses connects while the port stays held; close() after down() frees it', async (context) => {
     const keep = keeper(context);
     const api = keep(
