@@ -16,6 +16,7 @@ import {
   setOption,
 } from '../src/index.js';
 import { connect, keeper, listening, outcome, freePort } from './faults-helpers.js';
+import { until } from './helpers.js';
 
 const capture = canCapture();
 const noCapture = capture.ok ? '' : ` (skipped: ${capture.code}: ${capture.reason})`;
@@ -184,6 +185,34 @@ describe('faultProxy', () => {
     await expect(proxy.down()).rejects.toMatchObject({ code: 'ERR_SERVER_NOT_RUNNING', message: 'Proxy is closed' });
     await expect(proxy.up()).rejects.toMatchObject({ code: 'ERR_SERVER_NOT_RUNNING', message: 'Proxy is closed' });
     expect(proxy.errors).toEqual([]);
+  });
+
+  it('down() twice holds the port once; down({ resetOpen }) resolves with the connections closed; up() twice listens once', async (context) => {
+    const keep = keeper(context);
+    const api = keep(await listening(net.createServer({ allowHalfOpen: true }), '127.0.0.1'));
+    const proxy = await faultProxy(api);
+    context.onTestFinished(() => proxy.close());
+    const client = keep(await connect(proxy.port, proxy.address));
+    client.on('error', () => {});
+    await until(() => proxy.connections.length === 1);
+    await proxy.down();
+    await proxy.down({ resetOpen: true });
+    // resetOpen waited for the connection to close: its record is final now.
+    expect(proxy.connections[0].closedAt).toBeDefined();
+    expect(proxy.connections[0].actions).toEqual(['down-reset']);
+    await proxy.up();
+    expect(proxy.isDown).toBe(false);
+    await proxy.up();
+    expect(await connectOutcome(proxy.address, proxy.port)).toBe('connected');
+    await proxy.close();
+    expect(proxy.errors).toEqual([]);
+    // Nothing of the first down() is left holding the port.
+    const after = RawSocket.create(4);
+    try {
+      expect(after.bind(proxy.address, proxy.port)).toMatchObject({ ok: true });
+    } finally {
+      after.close();
+    }
   });
 
   it('await using, and calls on another object', async (context) => {
