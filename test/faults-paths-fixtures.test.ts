@@ -83,6 +83,41 @@ describe('faultServer', () => {
     await expect(server.up()).rejects.toMatchObject({ code: 'ERR_SERVER_NOT_RUNNING', message: 'Server is closed' });
   });
 
+  it('settled() waits for every one of the first `count` to finish (or only to be accepted), and checks its arguments', async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ connections: [['reset'], ['read:1']], holdTimeout: 5_000 }));
+    const first = keep(await connect(server.port, server.address));
+    first.on('error', () => {});
+    const second = keep(await connect(server.port, server.address));
+    await until(() => server.connections[0]?.end !== undefined && server.connections.length === 2);
+    // The first is finished, the second still waits for its byte.
+    await expect(server.settled(2, { timeout: 60 })).rejects.toMatchObject({ code: 'ERR_SOCKCTL_TIMEOUT' });
+    expect((await server.settled(2, { finished: false })).map((r) => r.index)).toEqual([0, 1]);
+    expect((await server.settled(1)).map((r) => r.end)).toEqual(['reset']);
+    expect(await server.settled(0)).toEqual([]);
+    second.write('x');
+    expect((await server.settled(2)).map((r) => r.index)).toEqual([0, 1]);
+    for (const [args, code, message] of [
+      [[-1], 'ERR_OUT_OF_RANGE', /^The value of "count" is out of range\./],
+      [[1, 5], 'ERR_INVALID_ARG_TYPE', /^The "options" argument must be of type object\./],
+      [
+        [1, { wait: 1 }],
+        'ERR_INVALID_ARG_VALUE',
+        /^The argument 'options\.wait' must be one of the known keys \(timeout, finished\)/,
+      ],
+      [[1, { timeout: -1 }], 'ERR_OUT_OF_RANGE', /^The value of "options\.timeout" is out of range\./],
+      [[1, { finished: 'yes' }], 'ERR_INVALID_ARG_TYPE', /^The "options\.finished" argument must be of type boolean\./],
+    ] as Array<[unknown[], string, RegExp]>) {
+      await expect(
+        (server.settled as (...a: unknown[]) => Promise<unknown>)(...args),
+        JSON.stringify(args),
+      ).rejects.toMatchObject({
+        code,
+        message: expect.stringMatching(message),
+      });
+    }
+  });
+
   it('settled() that does not happen rejects ERR_SOCKCTL_TIMEOUT, saying how many and how long', async (context) => {
     const keep = keeper(context);
     const server = keep(await faultServer({ onConnection: ['reset'] }));
