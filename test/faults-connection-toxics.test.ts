@@ -1,4 +1,4 @@
-// One connection's toxics (src/faults/connection-toxics.ts), driven directly: which toxics act
+// One connection's toxics (src/faults/connection-toxics.ts) and its Sleeper, driven directly: which toxics act
 // (drawn once per toxicity from the seed), the events a silence, a loss, a reset and a close
 // record, what a live add/update/remove does to an open connection, and the timers. The
 // receiving socket is a real loopback socket: the filters go onto it (where the privilege is
@@ -14,6 +14,7 @@ import {
   type ActiveToxic,
   type ToxicEvent,
 } from '../src/faults/toxics.js';
+import { Sleeper } from '../src/faults/sleeper.js';
 import { detachFilter } from '../src/raw/filter.js';
 import { tcpPair, type TcpPair } from './helpers.js';
 
@@ -310,5 +311,35 @@ describe('times', () => {
     expect(now).toBeGreaterThanOrEqual(Math.floor(before * 10) / 10);
     expect(now).toBeLessThanOrEqual(Math.ceil(after * 10) / 10);
     expect(Math.round(now * 10)).toBe(now * 10);
+  });
+});
+
+describe('Sleeper', () => {
+  it('until() resolves at its time, not before; at once for a time already past', async () => {
+    const sleeper = new Sleeper();
+    const at = performance.now() + 30;
+    await sleeper.until(at, () => false);
+    expect(performance.now()).toBeGreaterThanOrEqual(at);
+    const started = performance.now();
+    await sleeper.until(started - 1, () => false);
+    await sleeper.until(started, () => false);
+    expect(performance.now() - started).toBeLessThan(5);
+  });
+
+  it('wakeAll() cuts every sleep short; until() then returns if stop() says so, else sleeps on', async () => {
+    const sleeper = new Sleeper();
+    let stop = false;
+    const started = performance.now();
+    const stopped = sleeper.until(started + 5_000, () => stop);
+    const slept = sleeper.sleep(5_000);
+    const goesOn = sleeper.until(started + 60, () => false);
+    setTimeout(() => {
+      stop = true;
+      sleeper.wakeAll();
+    }, 20);
+    await Promise.all([stopped, slept]);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await goesOn;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(60);
   });
 });

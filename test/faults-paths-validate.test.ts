@@ -59,6 +59,18 @@ describe('refused before anything listens', () => {
       'The "options.toxics[0].latency" argument must be of type number. Received undefined',
     ],
     [
+      "a shorthand with text before 'read:N'",
+      () => faultServer({ onConnection: ['xread:5' as never] }),
+      'ERR_INVALID_ARG_VALUE',
+      "The argument 'options.onConnection[0]' must be a known step (reset, close, fin, read:N, respond:200, …). Received type string ('xread:5')",
+    ],
+    [
+      "a shorthand with text after 'wait:N'",
+      () => faultServer({ onConnection: ['wait:5ms' as never] }),
+      'ERR_INVALID_ARG_VALUE',
+      "The argument 'options.onConnection[0]' must be a known step (reset, close, fin, read:N, respond:200, …). Received type string ('wait:5ms')",
+    ],
+    [
       'fixture options that are not an object',
       () => faultClient(up, ['reset'], 5 as never),
       'ERR_INVALID_ARG_TYPE',
