@@ -1,8 +1,9 @@
-// The toxics' checks and bookkeeping (src/faults/toxics.ts), without sockets: each field's refusal
+// The toxics' and steps' checks and bookkeeping (src/faults/toxics.ts, steps.ts), without sockets: each field's refusal
 // names the field, the limits sit at their exact values, the set counts its changes, and the
 // seeded draw is pinned (a seed must replay the same decisions from one version to the next).
 import { describe, expect, it } from 'vitest';
 import { MAX_TOXICS, normalizeToxics, PROXY_SCOPE, ToxicSet, unitRandom, validateSeed } from '../src/faults/toxics.js';
+import { isSilent, normalizeStep, silentFromStart } from '../src/faults/steps.js';
 import { caught } from './helpers.js';
 
 const one = (toxic: object) => normalizeToxics([toxic], 'options.toxics', PROXY_SCOPE)[0];
@@ -124,5 +125,47 @@ describe('the seeded draw', () => {
       const seed = validateSeed(undefined, 'seed');
       expect(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32).toBe(true);
     }
+  });
+});
+
+describe('a step field that is out of range is refused by its own name', () => {
+  const refused = (step: unknown, server = true) => {
+    const error = caught(() => normalizeStep(step, 'steps[0]', server)) as { code?: string; message?: string };
+    return `${error.code}: ${error.message?.split('. ')[0]}`;
+  };
+
+  it.each([
+    [{ do: 'read', bytes: 0 }, 'ERR_OUT_OF_RANGE: The value of "steps[0].bytes" is out of range'],
+    [{ do: 'wait', ms: -1 }, 'ERR_OUT_OF_RANGE: The value of "steps[0].ms" is out of range'],
+    [
+      { do: 'send', data: 5 },
+      'ERR_INVALID_ARG_TYPE: The "steps[0].data" argument must be of type string or an instance of Uint8Array',
+    ],
+    [{ do: 'reset-when-idle', after: -1 }, 'ERR_OUT_OF_RANGE: The value of "steps[0].after" is out of range'],
+    [null, 'ERR_INVALID_ARG_TYPE: The "steps[0]" argument must be a step name or an object with a \'do\' field'],
+    [{ do: 5 }, 'ERR_INVALID_ARG_TYPE: The "steps[0]" argument must be a step name or an object with a \'do\' field'],
+  ])('%j', (step, expected) => {
+    expect(refused(step)).toBe(expected);
+  });
+
+  it('HTTP steps only on a fault server; reset-when-idle without after has none', () => {
+    expect(refused('respond:200', false)).toBe(
+      "ERR_INVALID_ARG_VALUE: The argument 'steps[0]' must be a client step (HTTP steps are for faultServer)",
+    );
+    expect(normalizeStep({ do: 'reset-when-idle' }, 'steps[0]', true)).toStrictEqual({ do: 'reset-when-idle' });
+    expect(normalizeStep({ do: 'reset-when-idle', after: 5 }, 'steps[0]', true)).toStrictEqual({
+      do: 'reset-when-idle',
+      after: 5,
+    });
+  });
+
+  it("isSilent: a script with a 'silent' step anywhere; silentFromStart: only as its first", () => {
+    const steps = (...list: string[]) => list.map((s) => normalizeStep(s, 'steps[0]', true));
+    expect(isSilent(steps('read:1', 'silent'))).toBe(true);
+    expect(isSilent(steps('read:1', 'reset'))).toBe(false);
+    expect(isSilent([])).toBe(false);
+    expect(silentFromStart(steps('silent', 'reset'))).toBe(true);
+    expect(silentFromStart(steps('read:1', 'silent'))).toBe(false);
+    expect(silentFromStart([])).toBe(false);
   });
 });
