@@ -2,7 +2,15 @@
 // names the field, the limits sit at their exact values, the set counts its changes, and the
 // seeded draw is pinned (a seed must replay the same decisions from one version to the next).
 import { describe, expect, it } from 'vitest';
-import { MAX_TOXICS, normalizeToxics, PROXY_SCOPE, ToxicSet, unitRandom, validateSeed } from '../src/faults/toxics.js';
+import {
+  MAX_TOXICS,
+  normalizeToxics,
+  PROXY_SCOPE,
+  StreamShaper,
+  ToxicSet,
+  unitRandom,
+  validateSeed,
+} from '../src/faults/toxics.js';
 import { isSilent, normalizeStep, silentFromStart } from '../src/faults/steps.js';
 import { caught } from './helpers.js';
 
@@ -167,5 +175,119 @@ describe('a step field that is out of range is refused by its own name', () => {
     expect(silentFromStart(steps('silent', 'reset'))).toBe(true);
     expect(silentFromStart(steps('read:1', 'silent'))).toBe(false);
     expect(silentFromStart([])).toBe(false);
+  });
+});
+
+describe('StreamShaper plans', () => {
+  /** A shaper of the downstream over `toxics`; `applies` says which act on this connection. */
+  const shaper = (toxics: object[], applies: (name: string) => boolean = () => true, seed = 1) => {
+    const set = new ToxicSet(PROXY_SCOPE, normalizeToxics(toxics, 'toxics', PROXY_SCOPE));
+    return new StreamShaper(set, 'downstream', seed, 1, (t) => applies(t.name));
+  };
+  const shape = (p: { pieces: Array<{ data: Buffer; at: number }> }, t0: number) =>
+    p.pieces.map((x) => `${x.data.toString()}@${Math.round((x.at - t0) * 1000) / 1000}`);
+  const bytes = (text: string) => Buffer.from(text);
+
+  it('active() and readSize() count only data toxics of this stream that act here', () => {
+    expect(shaper([]).active()).toBe(false);
+    expect(shaper([{ type: 'latency', stream: 'upstream', latency: 5 }]).active()).toBe(false);
+    expect(shaper([{ type: 'resetPeer', name: 'r' }]).active()).toBe(false);
+    expect(shaper([{ type: 'latency', name: 'l', latency: 5 }], () => false).active()).toBe(false);
+    expect(shaper([{ type: 'latency', name: 'l', latency: 5 }]).active()).toBe(true);
+    const s = shaper(
+      [
+        { type: 'bandwidth', name: 'b', bytesPerSecond: 5_000 },
+        { type: 'bandwidth', name: 'up', stream: 'upstream', bytesPerSecond: 10 },
+        { type: 'bandwidth', name: 'spared', bytesPerSecond: 10 },
+      ],
+      (name) => name !== 'spared',
+    );
+    expect(s.readSize(65_536)).toBe(500);
+    expect(s.readSize(100)).toBe(100);
+    expect(shaper([{ type: 'bandwidth', bytesPerSecond: 5 }]).readSize(100)).toBe(1);
+    const limited = shaper([{ type: 'limitData', bytes: 7 }]);
+    expect(limited.readSize(100)).toBe(7);
+    limited.plan(bytes('abc'), 0);
+    expect(limited.readSize(100)).toBe(4);
+  });
+
+  it('latency: each piece latency later, never ahead of the previous chunk; the event says so', () => {
+    const s = shaper([{ type: 'latency', name: 'l', latency: 100 }]);
+    const first = s.plan(bytes('ab'), 1_000);
+    expect(shape(first, 1_000)).toEqual(['ab@100']);
+    expect(first.events).toEqual([
+      { toxic: 'l', type: 'latency', stream: 'downstream', action: 'delay', at: 0, offset: 0, bytes: 2, plannedMs: 100 },
+    ]);
+    // Arrived earlier than the first was delivered: still after it, and counted from its own offset.
+    const second = s.plan(bytes('cde'), 950);
+    expect(shape(second, 950)).toEqual(['cde@150']);
+    expect(second.events[0]).toMatchObject({ offset: 2, bytes: 3, plannedMs: 100 });
+  });
+
+  it('latency ± jitter: within the bounds, drawn from the seed (the same seed, the same delays)', () => {
+    const delays = (seed: number) => {
+      const s = shaper([{ type: 'latency', name: 'l', latency: 100, jitter: 40 }], () => true, seed);
+      return Array.from({ length: 20 }, (_, i) => s.plan(bytes('x'), i * 1_000).events[0].plannedMs!);
+    };
+    const a = delays(3);
+    expect(a).toEqual(delays(3));
+    expect(a).not.toEqual(delays(4));
+    expect(Math.min(...a)).toBeGreaterThanOrEqual(60);
+    expect(Math.max(...a)).toBeLessThanOrEqual(140);
+    expect(Math.max(...a) - Math.min(...a)).toBeGreaterThan(20);
+  });
+
+  it('bandwidth: slices of a tenth of a second, each at its own time on the wire', () => {
+    const s = shaper([{ type: 'bandwidth', name: 'b', bytesPerSecond: 1_000 }]);
+    const plan = s.plan(Buffer.alloc(250, 'x'), 0);
+    expect(plan.pieces.map((p) => [p.data.byteLength, p.at])).toEqual([
+      [100, 100],
+      [100, 200],
+      [50, 250],
+    ]);
+    expect(plan.events[0]).toMatchObject({ action: 'delay', pieces: 3, plannedMs: 250 });
+  });
+
+  it('slicer: averageSize pieces, delay apart; with a variation, sizes within it that add up', () => {
+    const s = shaper([{ type: 'slicer', name: 's', averageSize: 4, delay: 10 }]);
+    const plan = s.plan(bytes('0123456789'), 0);
+    expect(shape(plan, 0)).toEqual(['0123@0', '4567@10', '89@20']);
+    expect(plan.events[0]).toMatchObject({ action: 'delay', pieces: 3, plannedMs: 20 });
+    const varied = shaper([{ type: 'slicer', name: 's', averageSize: 10, sizeVariation: 4 }]).plan(Buffer.alloc(1_000), 0);
+    const sizes = varied.pieces.map((p) => p.data.byteLength);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(1_000);
+    expect(Math.min(...sizes.slice(0, -1))).toBeGreaterThanOrEqual(6);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(14);
+    expect(new Set(sizes).size).toBeGreaterThan(3);
+  });
+
+  it('limitData: what fits goes, the chunk that reaches the limit is cut and recorded, later toxics are not applied', () => {
+    const s = shaper([
+      { type: 'limitData', name: 'lim', bytes: 5 },
+      { type: 'latency', name: 'l', latency: 50 },
+    ]);
+    const first = s.plan(bytes('abc'), 0);
+    expect(shape(first, 0)).toEqual(['abc@50']);
+    expect(first.cut).toBeUndefined();
+    expect(first.events.map((e) => e.toxic)).toEqual(['l']);
+    const second = s.plan(bytes('defg'), 100);
+    expect(shape(second, 100)).toEqual(['de@0']);
+    expect(second.cut?.toxic.name).toBe('lim');
+    expect(second.events).toEqual([
+      { toxic: 'lim', type: 'limitData', stream: 'downstream', action: 'cut', at: 0, offset: 3, bytes: 2 },
+    ]);
+  });
+
+  it('toxicity per chunk: drawn for each chunk from the seed; 0 never, 1 always', () => {
+    const per = (toxicity: number) => {
+      const s = shaper([{ type: 'latency', name: 'l', latency: 10, toxicity, toxicityPer: 'chunk' }], () => true, 9);
+      return Array.from({ length: 40 }, () => s.plan(bytes('x'), 0).events.length === 1);
+    };
+    expect(per(0).every((acted) => !acted)).toBe(true);
+    expect(per(1).every((acted) => acted)).toBe(true);
+    const half = per(0.5);
+    expect(half).toEqual(Array.from({ length: 40 }, (_, chunk) => unitRandom(9, 1, 'l', chunk) < 0.5));
+    expect(half.filter(Boolean).length).toBeGreaterThan(5);
+    expect(half.filter(Boolean).length).toBeLessThan(35);
   });
 });
