@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { canCapture, faultClient, faultServer, type FaultClient, type FaultServer } from '../src/index.js';
 import { expectReceived, expectSent, sockctlMatchers } from '../src/testing.js';
 import { HOSTS, packetSockets, until } from './helpers.js';
+import { attachWire } from '../src/faults/wire.js';
+import type { Capture } from '../src/raw/capture.js';
 
 expect.extend(sockctlMatchers);
 declare module 'vitest' {
@@ -88,6 +90,46 @@ describe.skipIf(!probe.ok)(`a capturing faultClient's end${skipReason}`, () => {
     expect(flags).toContain('client F.');
     expect(flags).toContain('server F.');
     expect(flags[flags.length - 1]).toBe('client .');
+  });
+});
+
+describe('attachWire over given segments', () => {
+  it("keeps the segments between the connection's two ports only, names the ends, and passes dropped on", () => {
+    const seg = (from: number, to: number, at: number, flags = '.') => ({
+      at,
+      family: 4,
+      source: { address: '127.0.0.1', port: from },
+      destination: { address: '127.0.0.1', port: to },
+      seq: 0,
+      ack: 0,
+      flags,
+      flagBits: 0x10,
+      window: 1,
+      length: 0,
+      options: {},
+    });
+    const capture = {
+      segments: [
+        seg(5000, 40000, 10, 'S'),
+        seg(40000, 5000, 11, 'S.'),
+        seg(5000, 40001, 12), // another connection to the same listener
+        seg(6000, 40000, 13), // another listener, the same client port
+        seg(5000, 40000, 14, 'R'),
+      ],
+      dropped: 3,
+    } as unknown as Capture;
+    const record: { wire?: { self: string; segments: Array<{ from: string; flags: string; atMs: number }>; dropped: number } } =
+      {};
+    attachWire(record as never, capture, 'server', 40000, 5000, 10);
+    expect(record.wire!.self).toBe('server');
+    expect(record.wire!.segments.map((s) => `${s.from} ${s.flags} ${s.atMs}`)).toEqual([
+      'client S 0',
+      'server S. 1',
+      'client R 4',
+    ]);
+    expect(record.wire!.dropped).toBe(3);
+    // Data: JSON keeps both.
+    expect(Object.keys(JSON.parse(JSON.stringify(record.wire)))).toEqual(['self', 'segments', 'dropped']);
   });
 });
 
