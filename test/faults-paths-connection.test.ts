@@ -146,6 +146,34 @@ describe('a connection a toxic ends', () => {
   });
 });
 
+describe('the record', () => {
+  it("times each step and the connection on the fixture's clock; a peer's FIN while holding is answered after slowClose", async (context) => {
+    const keep = keeper(context);
+    const started = performance.now();
+    const server = keep(await faultServer({ onConnection: ['wait:40', 'read:2'], toxics: [{ type: 'slowClose', delay: 50 }] }));
+    const client = keep(await connect(server.port, server.address));
+    const seen = outcome(client);
+    client.write('hi');
+    await until(() => server.connections[0]?.steps.length === 2);
+    const finAt = performance.now();
+    client.end();
+    expect((await seen).end).toBe('end');
+    const heldFor = performance.now() - finAt;
+    const elapsed = performance.now() - started;
+    const [record] = await server.settled(1);
+    expect(record.end).toBe('peer-eof');
+    expect(record.steps.map((s) => `${s.step.do} ${s.result}`)).toEqual(['wait ok', 'read ok']);
+    expect(record.steps[0].durationMs).toBeGreaterThanOrEqual(39);
+    expect(record.steps[0].durationMs).toBeLessThanOrEqual(elapsed);
+    expect(record.steps[1].durationMs).toBeLessThanOrEqual(elapsed);
+    expect(record.openedAt).toBeGreaterThanOrEqual(0);
+    expect(record.closedAt!).toBeGreaterThanOrEqual(record.openedAt + 40 + 50 - 1);
+    expect(record.closedAt!).toBeLessThanOrEqual(elapsed + 1);
+    expect(heldFor).toBeGreaterThanOrEqual(45);
+    expect(record.toxics).toEqual([expect.objectContaining({ type: 'slowClose', action: 'slow-close', plannedMs: 50 })]);
+  });
+});
+
 describe('steps that wait', () => {
   it("'read:10' with 3 bytes sent: timeout after stepTimeout, RST, 3 bytes recorded", async (context) => {
     const keep = keeper(context);
