@@ -85,7 +85,7 @@ describe('faultServer', () => {
 
   it('settled() waits for every one of the first `count` to finish (or only to be accepted), and checks its arguments', async (context) => {
     const keep = keeper(context);
-    const server = keep(await faultServer({ connections: [['reset'], ['read:1']], holdTimeout: 5_000 }));
+    const server = keep(await faultServer({ connections: [['reset'], ['read:1', 'close']] }));
     const first = keep(await connect(server.port, server.address));
     first.on('error', () => {});
     const second = keep(await connect(server.port, server.address));
