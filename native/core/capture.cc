@@ -272,7 +272,7 @@ ClockSample SampleClocks() {
   const int64_t before = Nanos(Now(CLOCK_MONOTONIC));
   const int64_t real = Nanos(Now(CLOCK_REALTIME));
   const int64_t after = Nanos(Now(CLOCK_MONOTONIC));
-  return {real - (before + (after - before) / 2), after - before};
+  return {real - after, after - before};
 }
 
 void ReadFrames(CaptureRing* ring, uint8_t* out, size_t size, size_t* used, size_t* frames) {

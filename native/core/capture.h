@@ -46,8 +46,9 @@ constexpr size_t kFrameHeaderSize = 16;
 
 // One reading of how far CLOCK_REALTIME (the ring's clock) is ahead of CLOCK_MONOTONIC (the
 // clock of process.hrtime and performance.now): CLOCK_MONOTONIC read before and after one
-// CLOCK_REALTIME read. offset_ns is the realtime read minus the midpoint of the two monotonic
-// ones; width_ns is the distance between those, twice the most the offset can be wrong by. A
+// CLOCK_REALTIME read. offset_ns is the realtime read minus the second monotonic read, so a
+// stamp mapped with it is never placed before it happened (a segment never before the syscall
+// that sent it), only late, by at most width_ns, the distance between the monotonic reads. A
 // thread preempted between the reads gives a wide sample (tens of ms seen under emulation), so
 // the caller takes the narrowest of a few.
 struct ClockSample {

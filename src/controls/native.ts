@@ -187,8 +187,8 @@ export interface NativeCapture {
   read(fd: number, buffer: ArrayBufferView): number;
   /**
    * CLOCK_MONOTONIC read before and after one CLOCK_REALTIME read: [seconds, nanoseconds] of
-   * realtime minus the monotonic midpoint (nanoseconds 0 to 999 999 999), and the two monotonic
-   * reads' distance in ns (a preempted thread makes it wide).
+   * realtime minus the second monotonic read (nanoseconds 0 to 999 999 999), and the two
+   * monotonic reads' distance in ns (a preempted thread makes it wide).
    */
   clockSample(): [seconds: number, nanoseconds: number, widthNs: number];
   /** PACKET_STATISTICS since the previous call: [packets accepted, copies dropped]. */

@@ -5,11 +5,12 @@
  * measured when frames are read (realtime can be stepped), and monotonic to performance.now(),
  * measured once.
  *
- * Each offset is read between two reads of the other clock, and the error is at most half their
- * distance. A thread preempted between the reads makes that distance wide: under emulation,
- * with the catalog running, 1 in ~10⁴ read pairs was more than 1 ms apart (33 ms at worst),
- * enough to place a FIN a close() sent under the step after it. So each offset is the narrowest
- * of several samples.
+ * Each offset is read between two reads of the other clock and taken against the later one, so a
+ * mapped time is never early (a segment is never placed before the syscall that sent it), only
+ * late, by at most the reads' distance. A thread preempted between the reads makes that distance
+ * wide: under emulation, with the catalog running, 1 in ~10⁴ read pairs was more than 1 ms apart
+ * (33 ms at worst), enough to place a FIN a close() sent under the step after it. So each offset
+ * is the narrowest of several samples.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -20,14 +21,14 @@ export type ClockSampler = () => readonly [seconds: number, nanoseconds: number,
 export interface RealtimeOffset {
   seconds: number;
   nanoseconds: number;
-  /** The distance of the monotonic reads around the realtime one: twice the error bound. */
+  /** The distance of the monotonic reads around the realtime one: how late a mapped time can be. */
   widthNs: number;
 }
 
 /** Samples taken at most for one offset. */
 export const MAX_SAMPLES = 8;
-/** A sample this narrow (an error of 25 µs at most) ends the search. */
-export const GOOD_WIDTH_NS = 50_000;
+/** A sample this narrow (a mapped time 5 µs late at most; an idle machine's first) ends the search. */
+export const GOOD_WIDTH_NS = 5_000;
 
 /**
  * The narrowest of up to `maxSamples` samples; the first at most `goodWidthNs` wide ends the
