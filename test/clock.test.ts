@@ -92,12 +92,12 @@ describe('the clocks as the addon reads them', () => {
     expect(Math.abs(stamp - performance.now())).toBeLessThan(5);
   });
 
-  it('performanceOffsetMs maps process.hrtime onto performance.now() to well under a ms', () => {
+  it('performanceOffsetMs maps process.hrtime onto performance.now(): never early, late by well under a ms', () => {
     const offset = performanceOffsetMs();
     const before = performance.now();
     const mapped = Number(process.hrtime.bigint()) / 1e6 + offset;
     const after = performance.now();
-    expect(mapped).toBeGreaterThanOrEqual(before - 0.05);
+    expect(mapped).toBeGreaterThanOrEqual(before); // never early
     expect(mapped).toBeLessThanOrEqual(after + 0.05);
   });
 });

@@ -5,9 +5,9 @@
  * measured when frames are read (realtime can be stepped), and monotonic to performance.now(),
  * measured once.
  *
- * Each offset is read between two reads of the other clock and taken against the later one, so a
- * mapped time is never early (a segment is never placed before the syscall that sent it), only
- * late, by at most the reads' distance. A thread preempted between the reads makes that distance
+ * Each offset is read between two reads of the other clock and taken at the end of that bracket
+ * that makes a mapped time late, never early (a segment is never placed before the syscall that
+ * sent it): late by at most the reads' distance. A thread preempted between the reads makes that distance
  * wide: under emulation, with the catalog running, 1 in ~10⁴ read pairs was more than 1 ms apart
  * (33 ms at worst), enough to place a FIN a close() sent under the step after it. So each offset
  * is the narrowest of several samples.
@@ -50,8 +50,9 @@ export function realtimeOffset(
 
 /**
  * performance.now() minus process.hrtime() in ms: both CLOCK_MONOTONIC, so one offset maps one
- * onto the other. The narrowest of 16 bracketing reads (the first calls are slow, and a few µs
- * of error would put a segment before the syscall that sent it).
+ * onto the other. Taken against the hrtime read before performance.now() (the largest the offset
+ * can be, so a mapped time is late, never early), from the narrowest of 16 bracketing reads (the
+ * first calls are slow).
  */
 export function performanceOffsetMs(samples = 16): number {
   let best = Infinity;
@@ -63,7 +64,7 @@ export function performanceOffsetMs(samples = 16): number {
     const width = Number(after - before);
     if (width < best) {
       best = width;
-      offset = now - Number(before + (after - before) / 2n) / 1e6;
+      offset = now - Number(before) / 1e6;
     }
   }
   return offset;
