@@ -86,14 +86,14 @@ describe.skipIf(!probe.ok).concurrent.each(HOSTS)(`silence from the first byte o
     // The read step starts after the toxic is on: it waits out the silence (up to holdTimeout,
     // 20 s here), and removing the toxic must wake it, not leave it to sleep on.
     const server = keep(
-      await faultServer({ host, onConnection: ['wait:150', 'read:5', { do: 'send', data: 'ok' }], holdTimeout: 20_000 }),
+      await faultServer({ host, onConnection: ['wait:300', 'read:5', { do: 'send', data: 'ok' }], holdTimeout: 20_000 }),
     );
     const client = keep(await connect(server.port, host));
     const seen = outcome(client, 8_000);
     await until(() => server.connections.length === 1);
     await server.addToxic({ type: 'timeout', name: 'cable' });
     client.write('hello');
-    await sleep(400);
+    await sleep(600);
     expect(server.connections[0].steps.map((s) => s.step.do)).toEqual(['wait']);
     await server.removeToxic('cable');
     await until(() => (server.connections[0]?.bytesSent ?? 0) === 2, 3_000);
@@ -104,15 +104,16 @@ describe.skipIf(!probe.ok).concurrent.each(HOSTS)(`silence from the first byte o
 
   it('a send step that begins in silence waits it out and sends when it ends', async (context) => {
     const keep = keeper(context);
-    // stepTimeout 250 ms, silence ~450 ms: the step waits, it does not time out.
+    // The toxic goes on during the 300 ms wait (a margin for a loaded machine); stepTimeout
+    // 250 ms, silence ~700 ms: the send step waits, it does not time out.
     const server = keep(
-      await faultServer({ host, onConnection: ['wait:100', { do: 'send', data: 'ok' }], stepTimeout: 250, holdTimeout: 20_000 }),
+      await faultServer({ host, onConnection: ['wait:300', { do: 'send', data: 'ok' }], stepTimeout: 250, holdTimeout: 20_000 }),
     );
     const client = keep(await connect(server.port, host));
     const seen = outcome(client, 8_000);
     await until(() => server.connections.length === 1);
     await server.addToxic({ type: 'timeout', name: 'cable' });
-    await sleep(450);
+    await sleep(700);
     expect(server.connections[0].bytesSent).toBe(0);
     await server.removeToxic('cable');
     await until(() => (server.connections[0]?.bytesSent ?? 0) === 2, 3_000);
