@@ -5,6 +5,8 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { canBlackhole, faultServer, RawSocket, type FaultServer } from '../src/index.js';
+import { MALFORMED_CHUNK_RESPONSE, randomData } from '../src/faults/http.js';
+import { unitRandom } from '../src/faults/toxics.js';
 import { until } from './helpers.js';
 import { connect, keeper, outcome } from './faults-helpers.js';
 
@@ -443,6 +445,121 @@ describe('the fixture closed under a waiting step', () => {
       expect((await seen).end).toBe('ECONNRESET');
       const [record] = await server.settled(1);
       expect(record).toMatchObject({ end: 'reset', bytesReceived: 4 });
+    },
+  );
+});
+
+describe("each step's own result in the record", () => {
+  const GET = 'GET / HTTP/1.1\r\nhost: x\r\n\r\n';
+
+  it("'reset-when-idle': a request during the idle wait is 'reused' (1 byte read), then RST", async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['respond:200', { do: 'reset-when-idle', after: 3_000 }] }));
+    const client = await rawClient(server, context);
+    await client.send(GET);
+    const first = await client.recv(65_536, { timeout: 5_000 });
+    expect(first.ok && first.data.toString('latin1')).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/);
+    await client.send(GET);
+    expect(await drain(client)).toEqual({ data: '', end: 'ECONNRESET' });
+    const [record] = await server.settled(1);
+    expect(record.steps[1]).toMatchObject({ step: { do: 'reset-when-idle', after: 3_000 }, result: 'reused', bytes: 1 });
+    expect(record.steps[1].durationMs).toBeLessThan(2_500);
+    expect(record.end).toBe('reset');
+  });
+
+  it("'close-unread' with data queued: 'ok', then the close sends RST because of it", async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['close-unread'] }));
+    const client = await rawClient(server, context);
+    await client.send('unread');
+    expect(await drain(client)).toEqual({ data: '', end: 'ECONNRESET' });
+    const [record] = await server.settled(1);
+    expect(record.steps).toEqual([expect.objectContaining({ step: { do: 'close-unread' }, result: 'ok' })]);
+    expect(record).toMatchObject({ end: 'close', bytesReceived: 0 });
+  });
+
+  it.for([
+    ['connection-reset-by-peer', { data: '', end: 'ECONNRESET' }, 'reset', undefined],
+    ['empty-response', { data: '', end: 'EOF' }, 'close', 0],
+    [
+      'malformed-response-chunk',
+      { data: MALFORMED_CHUNK_RESPONSE.toString('latin1'), end: 'EOF' },
+      'close',
+      MALFORMED_CHUNK_RESPONSE.byteLength,
+    ],
+  ] as const)(
+    "'%s' after the request: the bytes and end the client reads, 'ok' and the fault recorded",
+    async ([fault, seen, end, bytes], context) => {
+      const keep = keeper(context);
+      const server = keep(await faultServer({ onConnection: [fault] }));
+      const client = await rawClient(server, context);
+      await client.send(GET);
+      expect(await drain(client)).toEqual(seen);
+      const [record] = await server.settled(1);
+      expect(record.steps).toHaveLength(1);
+      expect(record.steps[0]).toMatchObject({ step: { do: fault }, result: 'ok', fault });
+      expect(record.steps[0].bytes).toBe(bytes);
+      expect(record.end).toBe(end);
+    },
+  );
+
+  it('failFirst with a status: that status with an empty body, then the steps go on', async (context) => {
+    const keep = keeper(context);
+    const server = keep(
+      await faultServer({ onConnection: ['respond:200'], failFirst: { requests: 1, with: 503 }, holdTimeout: 200 }),
+    );
+    const client = await rawClient(server, context);
+    await client.send(GET);
+    const { data, end } = await drain(client);
+    expect(data).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
+    expect(data).toContain('\r\ncontent-length: 0\r\n');
+    expect(data.endsWith('\r\n\r\n')).toBe(true);
+    expect(end).toBe('ECONNRESET');
+    const [record] = await server.settled(1);
+    expect(record.steps).toEqual([expect.objectContaining({ step: { do: 'respond', status: 200 }, result: 'ok', fault: 503 })]);
+    expect(record.end).toBe('reset');
+  });
+
+  it("'random-data-then-close': 512 bytes drawn from the seed, the connection's number and the request's", async (context) => {
+    const keep = keeper(context);
+    const played = async (seed: number | undefined, connections: number): Promise<string[]> => {
+      const server = keep(await faultServer({ onConnection: ['random-data-then-close'], seed }));
+      const data: string[] = [];
+      for (let i = 0; i < connections; i++) {
+        const client = await rawClient(server, context);
+        await client.send(GET);
+        const seen = await drain(client);
+        expect(seen.end).toBe('EOF');
+        data.push(seen.data);
+      }
+      const records = await server.settled(connections);
+      expect(records.map((r) => [r.steps[0].result, r.steps[0].bytes, r.end])).toEqual(
+        Array.from({ length: connections }, () => ['ok', 512, 'close']),
+      );
+      return data;
+    };
+    const [first, second] = await played(7, 2);
+    expect(first).toHaveLength(512);
+    // Seed 7, connection 1 (record.index is 0-based), after its first request: the draw it pins.
+    expect(first).toBe(randomData(512, (i) => unitRandom(7, 1, 'random-data', 1, i)).toString('latin1'));
+    expect(first.startsWith('HTTP/')).toBe(false);
+    expect(second).not.toBe(first);
+    expect(await played(7, 2)).toEqual([first, second]);
+    expect(await played(8, 1)).not.toEqual([first]);
+  });
+
+  it.skipIf(!filters.ok)(
+    `'silent' to its end: after holdTimeout the step is 'ok' and the connection reset${noFilters}`,
+    async (context) => {
+      const keep = keeper(context);
+      const server = keep(await faultServer({ onConnection: ['silent'], holdTimeout: 300 }));
+      const client = await rawClient(server, context);
+      const start = performance.now();
+      expect(await drain(client)).toEqual({ data: '', end: 'ECONNRESET' });
+      expect(performance.now() - start).toBeGreaterThanOrEqual(280);
+      const [record] = await server.settled(1);
+      expect(record.steps).toEqual([expect.objectContaining({ step: { do: 'silent' }, result: 'ok' })]);
+      expect(record.end).toBe('reset');
     },
   );
 });
