@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { canBlackhole, faultServer, RawSocket, type FaultServer } from '../src/index.js';
+import { READ_CHUNK } from '../src/faults/connection.js';
 import { MALFORMED_CHUNK_RESPONSE, randomData } from '../src/faults/http.js';
 import { unitRandom } from '../src/faults/toxics.js';
 import { until } from './helpers.js';
@@ -348,9 +349,9 @@ describe('HTTP requests', () => {
     const client = await rawClient(server, context);
     await client.send('GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n');
     const [record] = await server.settled(1);
-    expect(record.steps.map((s) => [s.step.do, s.result])).toEqual([
-      ['respond', 'ok'],
-      ['reset-when-idle', 'reused'],
+    expect(record.steps.map((s) => [s.step.do, s.result, s.bytes])).toEqual([
+      ['respond', 'ok', expect.any(Number)],
+      ['reset-when-idle', 'reused', undefined],
     ]);
     expect(record.end).toBe('reset');
     expect(record.requests).toEqual(['GET /1 HTTP/1.1']);
@@ -546,6 +547,45 @@ describe("each step's own result in the record", () => {
     expect(second).not.toBe(first);
     expect(await played(7, 2)).toEqual([first, second]);
     expect(await played(8, 1)).not.toEqual([first]);
+  });
+
+  it.for([
+    ['fin', 10, { end: 'EOF' }, 'close'],
+    ['fin', READ_CHUNK + 10, { end: 'EOF' }, 'close'],
+    ['reset', 10, { end: 'ECONNRESET' }, 'reset'],
+  ] as const)(
+    "a send cut by limitData (then '%s', %i bytes): 'limit-data' with the bytes that went",
+    async ([then, limit, seen, end], context) => {
+      const keep = keeper(context);
+      const data = Buffer.alloc(2 * READ_CHUNK, 'd');
+      const server = keep(
+        await faultServer({ onConnection: [{ do: 'send', data }], toxics: [{ type: 'limitData', bytes: limit, then }] }),
+      );
+      const client = await rawClient(server, context);
+      const got = await drain(client);
+      expect(got.end).toBe(seen.end);
+      if (then === 'fin') expect(got.data).toBe('d'.repeat(limit));
+      const [record] = await server.settled(1);
+      expect(record.steps).toEqual([expect.objectContaining({ result: 'limit-data', bytes: limit })]);
+      expect(record).toMatchObject({ end, bytesSent: limit });
+    },
+  );
+
+  it("a send held by latency: 'ok' with every byte, sent after the latency", async (context) => {
+    const keep = keeper(context);
+    const server = keep(
+      await faultServer({ onConnection: [{ do: 'send', data: 'held' }, 'close'], toxics: [{ type: 'latency', latency: 150 }] }),
+    );
+    const client = await rawClient(server, context);
+    const start = performance.now();
+    expect(await drain(client)).toEqual({ data: 'held', end: 'EOF' });
+    expect(performance.now() - start).toBeGreaterThanOrEqual(140);
+    const [record] = await server.settled(1);
+    expect(record.steps.map((s) => [s.step.do, s.result, s.bytes])).toEqual([
+      ['send', 'ok', 4],
+      ['close', 'ok', undefined],
+    ]);
+    expect(record).toMatchObject({ end: 'close', bytesSent: 4 });
   });
 
   it.skipIf(!filters.ok)(
