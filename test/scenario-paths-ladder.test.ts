@@ -102,18 +102,41 @@ describe('renderLadder options', () => {
     );
   });
 
-  it('refuses a source or options it cannot draw, with coded errors', () => {
+  it('refuses a source or options it cannot draw, with coded errors naming the argument', () => {
     const ok: LadderSource = { steps: [] };
-    expect(() => renderLadder(null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => renderLadder({ steps: 'x' } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => renderLadder({ steps: [null] } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() =>
-      renderLadder({ steps: [{ index: 0, end: 'client', op: 'x', detail: '', outcome: 'ok', segments: 'x' }] } as never),
-    ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => renderLadder(ok, null as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => renderLadder(ok, { span: 19 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-    expect(() => renderLadder(ok, { span: 401 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
-    expect(() => renderLadder(ok, { span: '30' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    const badSegments = { steps: [{ index: 0, end: 'client', op: 'x', detail: '', outcome: 'ok', segments: 'x' }] };
+    const cases: Array<[() => unknown, string, string]> = [
+      [() => renderLadder(null as never), 'ERR_INVALID_ARG_TYPE', 'The "source" argument must be of type object'],
+      [
+        () => renderLadder({ steps: 'x' } as never),
+        'ERR_INVALID_ARG_TYPE',
+        'The "source.steps" argument must be an Array of step records',
+      ],
+      [
+        () => renderLadder({ steps: [null] } as never),
+        'ERR_INVALID_ARG_TYPE',
+        'The "source.steps[0]" argument must be of type object',
+      ],
+      [
+        () => renderLadder(badSegments as never),
+        'ERR_INVALID_ARG_TYPE',
+        'The "source.steps[0].segments" argument must be an Array',
+      ],
+      [() => renderLadder(ok, null as never), 'ERR_INVALID_ARG_TYPE', 'The "options" argument must be of type object'],
+      [() => renderLadder(ok, { span: 19 }), 'ERR_OUT_OF_RANGE', 'The value of "options.span" is out of range'],
+      [() => renderLadder(ok, { span: 401 }), 'ERR_OUT_OF_RANGE', 'The value of "options.span" is out of range'],
+      [
+        () => renderLadder(ok, { span: '30' as never }),
+        'ERR_INVALID_ARG_TYPE',
+        'The "options.span" argument must be of type number',
+      ],
+    ];
+    for (const [call, code, message] of cases) {
+      expect(call).toThrow(expect.objectContaining({ code, message: expect.stringContaining(message) }));
+    }
+    expect(renderLadder({ steps: [], wire: { setup: [], skipped: 'no capture here' } } as never).split('\n')[1]).toBe(
+      `${PAD}(not captured: no capture here)`,
+    );
     expect(renderLadder(ok, { span: 20 }).split('\n')[0]).toBe(`${PAD}${'client'.padEnd(21)}server`);
     expect(renderLadder(ok, { span: 400 }).split('\n')[0]).toBe(`${PAD}${'client'.padEnd(401)}server`);
   });
