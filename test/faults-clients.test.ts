@@ -245,3 +245,30 @@ describe('sockctl/testing', () => {
     expect(errorCode(cyclic)).toBeUndefined();
   });
 });
+
+describe.each(HOSTS)("a 'respond' step's own headers, read by node:http and fetch (%s)", (host) => {
+  it('the Content-Type given, in any case, is the only one the client reads', async () => {
+    const json = '{"ok":true}';
+    const server = keep(
+      await faultServer({
+        host,
+        onConnection: [{ do: 'respond', body: json, headers: { 'Content-Type': 'application/json' } }, 'close'],
+      }),
+    );
+    const headers = await new Promise<http.IncomingMessage['rawHeaders']>((resolve, reject) => {
+      http
+        .get(server.url, (res) => {
+          res.resume();
+          resolve(res.rawHeaders);
+        })
+        .on('error', reject);
+    });
+    const named = (name: string) => headers.filter((_, i) => i % 2 === 0 && headers[i].toLowerCase() === name);
+    expect(named('content-type')).toEqual(['Content-Type']);
+    expect(headers[headers.indexOf('Content-Type') + 1]).toBe('application/json');
+    const second = keep(
+      await faultServer({ host, onConnection: [{ do: 'respond', body: json, headers: { 'content-TYPE': 'application/json' } }] }),
+    );
+    expect(await fetch(second.url).then((r) => r.json())).toEqual({ ok: true });
+  });
+});

@@ -233,9 +233,7 @@ describe('httpResponse', () => {
   it("the caller's headers win, whatever their case; an unknown status is 'Unknown'; cutAfter cuts the body only", () => {
     expect(
       text({ status: 599, body: 'abc', headers: { 'Content-Type': 'x/y', 'CONTENT-LENGTH': '9', Connection: 'close' } }),
-    ).toBe(
-      'HTTP/1.1 599 Unknown\r\ncontent-type: text/plain\r\nContent-Type: x/y\r\nCONTENT-LENGTH: 9\r\nConnection: close\r\n\r\nabc',
-    );
+    ).toBe('HTTP/1.1 599 Unknown\r\nContent-Type: x/y\r\nCONTENT-LENGTH: 9\r\nConnection: close\r\n\r\nabc');
     expect(text({ status: 404, body: 'abcdef', cutAfter: 2 })).toBe(
       'HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\ncontent-length: 6\r\nconnection: keep-alive\r\n\r\nab',
     );

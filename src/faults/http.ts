@@ -183,8 +183,10 @@ export interface ResponseSpec {
 export function httpResponse(spec: ResponseSpec): Buffer {
   const status = spec.status ?? 200;
   const body = Buffer.from(spec.body ?? 'ok');
-  const headers: Record<string, string> = { 'content-type': 'text/plain', ...spec.headers };
-  const names = new Set(Object.keys(headers).map((key) => key.toLowerCase()));
+  // The caller's headers replace the defaults whatever their case: one header of each name.
+  const names = new Set(Object.keys(spec.headers ?? {}).map((key) => key.toLowerCase()));
+  const headers: Record<string, string> = names.has('content-type') ? {} : { 'content-type': 'text/plain' };
+  Object.assign(headers, spec.headers);
   if (!names.has('content-length')) headers['content-length'] = String(body.byteLength);
   if (!names.has('connection')) headers.connection = 'keep-alive';
   const head =
