@@ -209,6 +209,20 @@ describe('RequestFramer limits and refusals', () => {
     }
   });
 
+  it('a bad chunk size is quoted in the message up to 20 characters', () => {
+    expect(() => requestEnd(b(`${chunked}${'z'.repeat(30)}\r\n`))).toThrow(
+      expect.objectContaining({ result: 'EBADMSG', message: `bad chunk size: "${'z'.repeat(20)}"` }),
+    );
+  });
+
+  it('a head that is only its blank line is a request with an empty request line', () => {
+    expect(requestEnd(b('\r\n\r\nNEXT'))).toBe(4);
+    const framer = new RequestFramer();
+    expect(framer.requestLine).toBe('');
+    expect(framer.push(b('GET / HTTP/1.1\r\n'))).toBe(16);
+    expect([framer.done, framer.requestLine]).toEqual([false, '']);
+  });
+
   it('chunk data must be followed by CRLF', () => {
     expect(() => requestEnd(b(`${chunked}2\r\nabcd\r\n`))).toThrow(
       expect.objectContaining({ result: 'EBADMSG', message: 'chunk data not followed by CRLF' }),
@@ -237,6 +251,10 @@ describe('httpResponse', () => {
     expect(text({ status: 404, body: 'abcdef', cutAfter: 2 })).toBe(
       'HTTP/1.1 404 Not Found\r\ncontent-type: text/plain\r\ncontent-length: 6\r\nconnection: keep-alive\r\n\r\nab',
     );
+    // Header values go out as latin1 (RFC 9110's obs-text), one byte per character.
+    expect(
+      httpResponse({ body: '', headers: { 'x-name': 'caf\u00e9' } }).includes(Buffer.from('x-name: caf\xe9\r\n', 'latin1')),
+    ).toBe(true);
     expect(text({ body: new Uint8Array([0x68, 0x69]), headers: { 'content-type': 'a/b' } })).toBe(
       'HTTP/1.1 200 OK\r\ncontent-type: a/b\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nhi',
     );
