@@ -223,6 +223,36 @@ describe('refused before anything listens', () => {
       'ERR_INVALID_ARG_VALUE',
       "The argument 'target host' must be a loopback address (127.0.0.0/8 or ::1); pass allowNonLoopback: true for another. Received type string ('::ffff:10.0.0.1')",
     ],
+    [
+      'faultProxy options that are a string',
+      () => faultProxy(up, 'x' as never),
+      'ERR_INVALID_ARG_TYPE',
+      `The "options" argument must be of type object. Received type string ('x')`,
+    ],
+    [
+      'a faultProxy option it does not know',
+      () => faultProxy(up, { idleRest: 5 } as never),
+      'ERR_INVALID_ARG_VALUE',
+      expect.stringMatching(/^The argument 'options\.idleRest' must be one of the known keys \(/),
+    ],
+    [
+      'a resetConnections entry below 1',
+      () => faultProxy(up, { resetConnections: [2, 0] }),
+      'ERR_OUT_OF_RANGE',
+      'The value of "options.resetConnections[1]" is out of range. It must be an integer >= 1 and <= 2147483647. Received 0',
+    ],
+    [
+      'faultServer options that are a number',
+      () => faultServer(5 as never),
+      'ERR_INVALID_ARG_TYPE',
+      'The "options" argument must be of type object. Received type number (5)',
+    ],
+    [
+      'faultClient options that are an array',
+      () => faultClient(up, ['reset'], [] as never),
+      'ERR_INVALID_ARG_TYPE',
+      'The "options" argument must be of type object. Received an instance of Array',
+    ],
   ] as const)('%s', async (_label, make, code, message) => {
     await expect(make()).rejects.toMatchObject({ code, message });
   });

@@ -200,6 +200,23 @@ describe.each(HOSTS)('faultProxy on %s', (host) => {
     }
     expect(ends).toEqual(['end', 'ECONNRESET', 'end']);
     expect(proxy.connections.map((r) => r.actions)).toEqual([[], ['reset-on-accept'], []]);
+    // A refused connection's record: opened and closed at once, nothing moved, who it was.
+    const refused = proxy.connections[1];
+    expect(refused).toStrictEqual({
+      number: 2,
+      openedAt: refused.openedAt,
+      closedAt: refused.openedAt,
+      requestBytes: 0,
+      responseBytes: 0,
+      droppedBytes: 0,
+      actions: ['reset-on-accept'],
+      errors: [],
+      toxics: [],
+      maxBufferedBytes: { upstream: 0, downstream: 0 },
+      remoteAddress: host,
+      remotePort: expect.any(Number),
+    });
+    expect(refused.remotePort).toBeGreaterThan(0);
     expect(up.seen).toHaveLength(2);
   });
 

@@ -78,10 +78,11 @@ export function validateBacklog(value: unknown, name: string): number {
   return validateInteger(value, name, 0, MAX_BACKLOG);
 }
 
-/** An options object: `{}` when undefined, a TypeError for anything but a non-null object. */
+/** An options object: `{}` when undefined, a TypeError for anything but a non-null, non-array object. */
 export function validateObject<T extends object>(value: T | undefined, name: string): Partial<T> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null) throw invalidArgType(name, 'of type object', value);
+  // As Node's own validateObject: an array is no options object.
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidArgType(name, 'of type object', value);
   return value;
 }
 
