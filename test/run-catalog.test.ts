@@ -70,15 +70,34 @@ describe('runCatalog', () => {
     expect(isolated?.node?.events.some((e) => e.startsWith('http.get: req error ECONNRESET'))).toBe(true);
   });
 
-  it('refuses bad options before running anything', async () => {
-    await expect(runCatalog({ only: ['no-such-case'] })).rejects.toMatchObject({ code: 'ERR_SOCKCTL_UNKNOWN_CASE' });
-    await expect(runCatalog({ families: [5 as 4] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
-    await expect(runCatalog({ families: [] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
-    await expect(runCatalog({ only: 'half-close' as unknown as string[] })).rejects.toMatchObject({
-      code: 'ERR_INVALID_ARG_TYPE',
-    });
-    await expect(runCatalog({ onStart: 1 as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
-    await expect(runCatalog({ onProgress: 'x' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
-    await expect(runCatalog(null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+  it('an isolated case alone: its Node view starts at once (no other case to wait for)', async () => {
+    const run = await runCatalog({ only: ['fetch-reset-at-accept'], families: [4] });
+    expect(run.results.map((r) => [r.name, r.verdict])).toEqual([['fetch-reset-at-accept', 'pass']]);
+    expect(run.results[0].node?.events.some((e) => e.startsWith('http.get: req error ECONNRESET'))).toBe(true);
+  });
+
+  it('refuses bad options before running anything, naming the option', async () => {
+    const refusals: Array<[unknown, string, RegExp]> = [
+      [{ only: ['no-such-case'] }, 'ERR_SOCKCTL_UNKNOWN_CASE', /^unknown case no-such-case; known: /],
+      [{ families: [5] }, 'ERR_INVALID_ARG_VALUE', /^The argument 'options\.families' must be a non-empty array of 4 and 6\. /],
+      [
+        { families: [4, 5] },
+        'ERR_INVALID_ARG_VALUE',
+        /^The argument 'options\.families' must be a non-empty array of 4 and 6\. /,
+      ],
+      [{ families: [] }, 'ERR_INVALID_ARG_VALUE', /^The argument 'options\.families' must be a non-empty array of 4 and 6\. /],
+      [{ families: 4 }, 'ERR_INVALID_ARG_VALUE', /^The argument 'options\.families' must be a non-empty array of 4 and 6\. /],
+      [{ only: 'half-close' }, 'ERR_INVALID_ARG_TYPE', /^The "only" argument must be an array of case names\. /],
+      [{ onStart: 1 }, 'ERR_INVALID_ARG_TYPE', /^The "options\.onStart" argument must be of type function\. /],
+      [{ onProgress: 'x' }, 'ERR_INVALID_ARG_TYPE', /^The "options\.onProgress" argument must be of type function\. /],
+      [{ wire: 'yes' }, 'ERR_INVALID_ARG_TYPE', /^The "options\.wire" argument must be of type boolean\. /],
+      [null, 'ERR_INVALID_ARG_TYPE', /^The "options" argument must be of type object\. /],
+    ];
+    for (const [options, code, message] of refusals) {
+      await expect(runCatalog(options as never), JSON.stringify(options)).rejects.toMatchObject({
+        code,
+        message: expect.stringMatching(message),
+      });
+    }
   });
 });
