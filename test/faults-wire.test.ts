@@ -114,6 +114,8 @@ describe('attachWire over given segments', () => {
         seg(40000, 5000, 11, 'S.'),
         seg(5000, 40001, 12), // another connection to the same listener
         seg(6000, 40000, 13), // another listener, the same client port
+        seg(40000, 5001, 13), // from this connection's local port to another
+        seg(40001, 5000, 13), // to this connection's remote port from another
         seg(5000, 40000, 14, 'R'),
       ],
       dropped: 3,
