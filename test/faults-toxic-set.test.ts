@@ -3,13 +3,18 @@
 // seeded draw is pinned (a seed must replay the same decisions from one version to the next).
 import { describe, expect, it } from 'vitest';
 import {
+  actsOnConnection,
+  MAX_TOXIC_EVENTS,
   MAX_TOXICS,
+  normalizeToxic,
   normalizeToxics,
   PROXY_SCOPE,
+  pushEvent,
   StreamShaper,
   ToxicSet,
   unitRandom,
   validateSeed,
+  type ToxicEvent,
 } from '../src/faults/toxics.js';
 import { isSilent, normalizeStep, silentFromStart } from '../src/faults/steps.js';
 import { caught } from './helpers.js';
@@ -289,5 +294,29 @@ describe('StreamShaper plans', () => {
     expect(half).toEqual(Array.from({ length: 40 }, (_, chunk) => unitRandom(9, 1, 'l', chunk) < 0.5));
     expect(half.filter(Boolean).length).toBeGreaterThan(5);
     expect(half.filter(Boolean).length).toBeLessThan(35);
+  });
+});
+
+describe('which connections a toxic acts on, and the event list bound', () => {
+  it('per connection: none at toxicity 0, all at 1, between them the seeded draw decides, the same each time', () => {
+    const at = (toxicity: number, toxicityPer?: 'chunk') =>
+      normalizeToxic({ type: 'latency', latency: 1, name: 'lag', toxicity, toxicityPer }, 'toxic', PROXY_SCOPE);
+    const connections = Array.from({ length: 400 }, (_, i) => i + 1);
+    expect(connections.filter((c) => actsOnConnection(7, c, at(0)))).toEqual([]);
+    expect(connections.filter((c) => actsOnConnection(7, c, at(1)))).toEqual(connections);
+    const half = connections.filter((c) => actsOnConnection(7, c, at(0.5)));
+    expect(half).toEqual(connections.filter((c) => unitRandom(7, c, 'lag') < 0.5));
+    expect(half.length).toBeGreaterThan(150);
+    expect(half.length).toBeLessThan(250);
+    expect(connections.filter((c) => actsOnConnection(8, c, at(0.5)))).not.toEqual(half);
+    // Per chunk: every connection, each chunk drawn on its own.
+    expect(connections.filter((c) => actsOnConnection(7, c, at(0, 'chunk')))).toEqual(connections);
+  });
+
+  it(`pushEvent keeps the first ${MAX_TOXIC_EVENTS} events and drops the rest`, () => {
+    const events: ToxicEvent[] = [];
+    for (let i = 0; i < MAX_TOXIC_EVENTS + 5; i++) pushEvent(events, { at: i } as ToxicEvent);
+    expect(events).toHaveLength(MAX_TOXIC_EVENTS);
+    expect(events[MAX_TOXIC_EVENTS - 1].at).toBe(MAX_TOXIC_EVENTS - 1);
   });
 });
