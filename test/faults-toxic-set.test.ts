@@ -240,6 +240,8 @@ describe('StreamShaper plans', () => {
     expect(Math.min(...a)).toBeGreaterThanOrEqual(60);
     expect(Math.max(...a)).toBeLessThanOrEqual(140);
     expect(Math.max(...a) - Math.min(...a)).toBeGreaterThan(20);
+    // Each chunk's own draw (connection 1, chunk i), added to the latency.
+    expect(a).toEqual(a.map((_, i) => Math.round((100 + (2 * unitRandom(3, 1, 'l', 'jitter', i) - 1) * 40) * 10) / 10));
   });
 
   it('bandwidth: slices of a tenth of a second, each at its own time on the wire', () => {
@@ -263,6 +265,10 @@ describe('StreamShaper plans', () => {
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(1_000);
     expect(Math.min(...sizes.slice(0, -1))).toBeGreaterThanOrEqual(6);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(14);
+    // Piece i of chunk 0 on connection 1: the average plus its own draw, rounded.
+    expect(sizes.slice(0, 10)).toEqual(
+      sizes.slice(0, 10).map((_, i) => 10 + Math.round((2 * unitRandom(1, 1, 's', 0, i) - 1) * 4)),
+    );
     expect(new Set(sizes).size).toBeGreaterThan(3);
   });
 
@@ -280,6 +286,20 @@ describe('StreamShaper plans', () => {
     expect(second.cut?.toxic.name).toBe('lim');
     expect(second.events).toEqual([
       { toxic: 'lim', type: 'limitData', stream: 'downstream', action: 'cut', at: 0, offset: 3, bytes: 2 },
+    ]);
+  });
+
+  it('limitData after a slicer: the pieces that fit, the one across the limit cut short, none after it', () => {
+    const s = shaper([
+      { type: 'slicer', name: 's', averageSize: 3, delay: 10 },
+      { type: 'limitData', name: 'lim', bytes: 7 },
+    ]);
+    const plan = s.plan(bytes('abcdefghijkl'), 0);
+    expect(shape(plan, 0)).toEqual(['abc@0', 'def@10', 'g@20']);
+    expect(plan.cut?.toxic.name).toBe('lim');
+    expect(plan.events.map((e) => [e.toxic, e.action, e.bytes])).toEqual([
+      ['s', 'delay', 12],
+      ['lim', 'cut', 7],
     ]);
   });
 
