@@ -38,6 +38,37 @@ describe('Scenario.run', () => {
     },
   );
 
+  it('step records: bytes and errno only where there are some, times from the run start, a 0-byte send is ok', async () => {
+    const result = await scenario('record fields', ({ client, server }) => [
+      client.send(''),
+      client.send('ab'),
+      server.recv(2),
+      server.abort(),
+      client.recv(1).expect('ECONNRESET'),
+    ]).run({ wire: false });
+    expect(result.steps.map((s) => [s.op, s.outcome, s.bytes, s.errno])).toEqual([
+      ['send', 'ok', 0, undefined],
+      ['send', 'ok', 2, undefined],
+      ['recv', 'ok', 2, undefined],
+      ['abort', 'ok', undefined, undefined],
+      ['recv', 'ECONNRESET', undefined, -104],
+    ]);
+    expect(result.steps[3]).not.toHaveProperty('bytes');
+    expect(result.steps[3]).not.toHaveProperty('errno');
+    expect(result.steps[0]).not.toHaveProperty('errno');
+    const at = result.steps.map((s) => s.atMs);
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+    expect(at[0]).toBeGreaterThanOrEqual(0);
+    expect(at[at.length - 1]).toBeLessThanOrEqual(result.durationMs);
+    expect(result.durationMs).toBeLessThan(10_000);
+  });
+
+  it('a step on an end that is not there yet: the run errors, naming the end', async () => {
+    const result = await scenario('too early', ({ server }) => [server.send('x')], { setup: 'listening' }).run({ wire: false });
+    expect(result.verdict).toBe('error');
+    expect(result.reason).toBe('Error: scenario has no server socket at this step (did it connect/accept first?)');
+  });
+
   it.skipIf(!capture.ok)(`with the wire and no wire expectations: no per-step checks, no dropped count${noCapture}`, async () => {
     const result = await scenario('plain', ({ client, server }) => [client.send('ab'), server.recv(2).expect('ok')]).run({
       wire: true,
