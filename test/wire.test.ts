@@ -187,6 +187,9 @@ describe('checkExpectation', () => {
     expect(checkExpectation({ ...probes, spacingMs: { max: 500 } }, 1, perStep).ok).toBe(false);
     const retransmits = [[0, 200, 400, 800, 1600].map((t) => w('client', 'P.', t, { length: 1 }))];
     expect(checkExpectation({ from: 'client', flags: '.', data: true, backoff: true }, 0, retransmits).ok).toBe(true);
+    // data: false matches only segments without payload; true only those with.
+    expect(checkExpectation({ from: 'client', flags: '.', data: false, count: 0 }, 0, retransmits).ok).toBe(true);
+    expect(checkExpectation({ from: 'client', flags: '.', data: false }, 0, retransmits).ok).toBe(false);
     const backoff = (times: number[]) =>
       checkExpectation({ from: 'client', flags: '.', data: true, backoff: true }, 0, [
         times.map((t) => w('client', 'P.', t, { length: 1 })),
@@ -217,17 +220,18 @@ describe('checkExpectation', () => {
 
 describe('wire expectations refuse bad input with coded errors', () => {
   it.each([
-    [null, 'ERR_INVALID_ARG_TYPE'],
-    [{ from: 'peer', flags: 'R' }, 'ERR_INVALID_ARG_VALUE'],
-    [{ from: 'server', flags: 4 }, 'ERR_INVALID_ARG_TYPE'],
-    [{ from: 'server', flags: 'X' }, 'ERR_INVALID_ARG_VALUE'],
-    [{ from: 'server', flags: '' }, 'ERR_INVALID_ARG_VALUE'],
-    [{ from: 'server', flags: 'R', count: -1 }, 'ERR_OUT_OF_RANGE'],
-    [{ from: 'server', flags: 'R', count: { min: 3, max: 1 } }, 'ERR_OUT_OF_RANGE'],
-    [{ from: 'server', flags: 'R', scope: 'all' }, 'ERR_INVALID_ARG_VALUE'],
-    [{ from: 'server', flags: 'R', backoff: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
-  ])('%j → %s', (value, code) => {
-    expect(() => validateWireExpectation(value as never, 'e')).toThrow(expect.objectContaining({ code }));
+    [null, 'ERR_INVALID_ARG_TYPE', 'e'],
+    [{ from: 'peer', flags: 'R' }, 'ERR_INVALID_ARG_VALUE', 'e.from'],
+    [{ from: 'server', flags: 4 }, 'ERR_INVALID_ARG_TYPE', 'e.flags'],
+    [{ from: 'server', flags: 'X' }, 'ERR_INVALID_ARG_VALUE', 'e.flags'],
+    [{ from: 'server', flags: '' }, 'ERR_INVALID_ARG_VALUE', 'e.flags'],
+    [{ from: 'server', flags: 'R', count: -1 }, 'ERR_OUT_OF_RANGE', 'e.count'],
+    [{ from: 'server', flags: 'R', count: { min: 3, max: 1 } }, 'ERR_OUT_OF_RANGE', 'e.count.max'],
+    [{ from: 'server', flags: 'R', scope: 'all' }, 'ERR_INVALID_ARG_VALUE', 'e.scope'],
+    [{ from: 'server', flags: 'R', backoff: 'yes' }, 'ERR_INVALID_ARG_TYPE', 'e.backoff'],
+  ])('%j → %s naming %s', (value, code, name) => {
+    const named = expect.stringMatching(new RegExp(`^The (argument |value of )?["']${name.replace(/\./g, '\\.')}["'] `));
+    expect(() => validateWireExpectation(value as never, 'e')).toThrow(expect.objectContaining({ code, message: named }));
     expect(() => scenario('x', ({ server }) => [server.close().expectWire(value as never)]).describe()).toThrow(
       expect.objectContaining({ code }),
     );
