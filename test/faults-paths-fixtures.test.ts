@@ -171,6 +171,10 @@ describe('faultServer', () => {
       }),
     );
     await expect(FaultServer.prototype.down.call(null as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(FaultServer.prototype.up.call(5 as never)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: 'The "this" argument must be an instance of FaultServer. Received type number (5)',
+    });
     const Ctor = server.constructor as new (...args: unknown[]) => unknown;
     expect(() => new Ctor(Symbol('not the token'))).toThrow(
       expect.objectContaining({ code: 'ERR_ILLEGAL_CONSTRUCTOR', message: 'Use faultServer()' }),

@@ -253,6 +253,18 @@ describe('refused before anything listens', () => {
       'ERR_INVALID_ARG_TYPE',
       'The "options" argument must be of type object. Received an instance of Array',
     ],
+    [
+      'faultServer without onConnection or connections',
+      () => faultServer({}),
+      'ERR_INVALID_ARG_TYPE',
+      'The "options.onConnection" argument must be an Array of steps (or options.connections). Received undefined',
+    ],
+    [
+      'a bad step in the second connection of connections',
+      () => faultServer({ connections: [['reset'], [5 as never]] }),
+      'ERR_INVALID_ARG_TYPE',
+      expect.stringMatching(/^The "options\.connections\[1\]\[0\]" argument must be a step name/),
+    ],
   ] as const)('%s', async (_label, make, code, message) => {
     await expect(make()).rejects.toMatchObject({ code, message });
   });

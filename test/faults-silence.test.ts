@@ -40,6 +40,16 @@ describe.skipIf(!probe.ok).concurrent.each(HOSTS)(`silence from the first byte o
     expect(record.bytesReceived).toBe(0);
   });
 
+  it("connections whose first script is 'silent': the first connection's request is never acknowledged either", async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ host, connections: [['silent'], ['respond:200']], holdTimeout: 10_000 }));
+    const silent = await httpGet(server.url, { userTimeout: 800 });
+    expect(silent.code).toBe('ETIMEDOUT');
+    expect(silent.unacked).toBeGreaterThan(0);
+    const [record] = await server.settled(1, { finished: false });
+    expect(record.bytesReceived).toBe(0);
+  });
+
   it('a connection that is not silent, accepted while the listener is armed, pays one retransmission; later ones none', async (context) => {
     const keep = keeper(context);
     const server = keep(

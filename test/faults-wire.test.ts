@@ -54,6 +54,9 @@ describe.skipIf(!probe.ok).each(HOSTS)(`fixtures with capture: true on %s${skipR
     expect(() => expectSent(record, 'F')).toThrow(expect.objectContaining({ code: 'ERR_ASSERTION' }));
     // The record is data: JSON keeps the segments.
     expect(JSON.parse(JSON.stringify(record)).wire.segments).toHaveLength(6);
+    // close() closes the server's capture: its packet socket goes (200 ms after the last capture).
+    await server.close();
+    await until(() => packetSockets() === 0, 2000);
   });
 
   it('faultClient: the server under test resets the connection — the client received the RST', async () => {
