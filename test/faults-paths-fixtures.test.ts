@@ -276,6 +276,47 @@ describe('faultProxy', () => {
         message: 'The "this" argument must be an instance of FaultProxy. Received an instance of Object',
       }),
     );
+    await expect(FaultProxy.prototype.down.call(null as never)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: 'The "this" argument must be an instance of FaultProxy. Received null',
+    });
+    await expect(FaultProxy.prototype.up.call('x' as never)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: `The "this" argument must be an instance of FaultProxy. Received type string ('x')`,
+    });
+  });
+
+  it('close() resolves once every open connection is closed, both of its sockets', async (context) => {
+    const keep = keeper(context);
+    const api = keep(await listening(net.createServer({ allowHalfOpen: true }), '127.0.0.1'));
+    const proxy = await faultProxy(api);
+    const clients = [keep(await connect(proxy.port, proxy.address)), keep(await connect(proxy.port, proxy.address))];
+    for (const c of clients) c.on('error', () => {});
+    await until(() => proxy.connections.length === 2);
+    await proxy.close();
+    expect(proxy.connections.map((r) => r.closedAt !== undefined)).toEqual([true, true]);
+  });
+
+  it('after down() and up(), a half close still passes through the new listener', async (context) => {
+    const keep = keeper(context);
+    const got: Buffer[] = [];
+    const api = keep(
+      await listening(
+        net.createServer({ allowHalfOpen: true }, (s) => {
+          s.on('data', (chunk: Buffer) => got.push(chunk));
+          s.on('end', () => s.end('bye'));
+        }),
+        '127.0.0.1',
+      ),
+    );
+    const proxy = keep(await faultProxy(api));
+    await proxy.down();
+    await proxy.up();
+    const client = keep(net.connect({ host: proxy.address, port: proxy.port, allowHalfOpen: true }));
+    const seen = outcome(client);
+    client.end('hello');
+    expect((await seen).data.toString()).toBe('bye');
+    expect(Buffer.concat(got).toString()).toBe('hello');
   });
 });
 

@@ -265,6 +265,12 @@ describe('refused before anything listens', () => {
       'ERR_INVALID_ARG_TYPE',
       expect.stringMatching(/^The "options\.connections\[1\]\[0\]" argument must be a step name/),
     ],
+    [
+      "a request rule whose 'then' it does not know",
+      () => faultProxy(up, { request: { pass: 1, then: 'drop' as never } }),
+      'ERR_INVALID_ARG_VALUE',
+      "The argument 'options.request.then' must be 'reset', 'fin' or 'silent'. Received type string ('drop')",
+    ],
   ] as const)('%s', async (_label, make, code, message) => {
     await expect(make()).rejects.toMatchObject({ code, message });
   });
