@@ -190,6 +190,50 @@ describe('steps that wait', () => {
     expect(record).toMatchObject({ end: 'reset', bytesReceived: 3 });
   });
 
+  it("'read:10' meeting the client's FIN after 3 bytes: EOF with 3 bytes, end peer-eof, answered with a FIN", async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['read:10', 'close'] }));
+    const client = await rawClient(server, context);
+    await client.send('abc');
+    expect(client.shutdown('write').ok).toBe(true);
+    expect(await drain(client)).toEqual({ data: '', end: 'EOF' });
+    const [record] = await server.settled(1);
+    expect(record.steps).toEqual([expect.objectContaining({ step: { do: 'read', bytes: 10 }, result: 'EOF', bytes: 3 })]);
+    expect(record).toMatchObject({ end: 'peer-eof', bytesReceived: 3 });
+  });
+
+  it("a request cut by the client's FIN: 'EOF' with the bytes of it read, end peer-eof", async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['respond:200'] }));
+    const client = await rawClient(server, context);
+    await client.send('GET / HTTP/1.1\r\nhost');
+    expect(client.shutdown('write').ok).toBe(true);
+    expect(await drain(client)).toEqual({ data: '', end: 'EOF' });
+    const [record] = await server.settled(1);
+    expect(record.steps).toEqual([expect.objectContaining({ step: { do: 'respond', status: 200 }, result: 'EOF', bytes: 20 })]);
+    expect(record.end).toBe('peer-eof');
+  });
+
+  it("'read:4' twice over bytes that arrive 2 then 6: each reads exactly 4, the rest waits for the next", async (context) => {
+    const keep = keeper(context);
+    const server = keep(await faultServer({ onConnection: ['read:4', 'read:4', 'close'] }));
+    const client = await rawClient(server, context);
+    await client.send('ab');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await client.send('cdefgh');
+    expect(await drain(client)).toEqual({ data: '', end: 'EOF' });
+    const [record] = await server.settled(1);
+    expect(record.steps.map((s) => [s.step.do, s.result, s.bytes])).toEqual([
+      ['read', 'ok', 4],
+      ['read', 'ok', 4],
+      ['close', 'ok', undefined],
+    ]);
+    // A step without bytes or a fault has no such fields at all.
+    expect(record.steps[2]).not.toHaveProperty('bytes');
+    expect(record.steps[2]).not.toHaveProperty('fault');
+    expect(record.received.toString()).toBe('abcdefgh');
+  });
+
   it("'close-unread' with nothing sent: timeout after stepTimeout, RST", async (context) => {
     const keep = keeper(context);
     const server = keep(await faultServer({ onConnection: ['close-unread'], stepTimeout: 200 }));

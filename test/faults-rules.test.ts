@@ -6,6 +6,7 @@ import axios from 'axios';
 import { describe, expect, it } from 'vitest';
 import { faultProxy, faultServer, RawSocket, type FaultProxy } from '../src/index.js';
 import { errorCodes } from '../src/testing.js';
+import { actsOnConnection, normalizeToxic, SERVER_SCOPE } from '../src/faults/toxics.js';
 import { HOSTS, until } from './helpers.js';
 import { connect, httpGet, keeper, listening, okServer, outcome, timed } from './faults-helpers.js';
 
@@ -158,6 +159,9 @@ describe('toxicity and the seed', () => {
     console.log(`toxicity 0.5 over 24 connections: seed 1234 ${a}, again ${b}, seed 98765 ${c}`);
     expect(b).toBe(a);
     expect(c).not.toBe(a);
+    // Connection i + 1's own draw from the seed (the record's index is 0-based).
+    const half = normalizeToxic({ type: 'latency', latency: 1, toxicity: 0.5, name: 'half' }, 'toxic', SERVER_SCOPE);
+    expect(a).toBe(Array.from({ length: 24 }, (_, i) => (actsOnConnection(1234, i + 1, half) ? '1' : '0')).join(''));
     const hits = [...a].filter((x) => x === '1').length;
     expect(hits).toBeGreaterThan(4);
     expect(hits).toBeLessThan(20);
