@@ -236,6 +236,41 @@ describe.each(HOSTS)('faultProxy on %s', (host) => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(fdCount()).toBe(before);
   });
+
+  it("a toxic's events and the record are timed on the proxy's clock: at since it started, delays as measured", async () => {
+    const up = await upstream(host, 10);
+    const started = performance.now();
+    const proxy = await proxyTo(host, up.port, { toxics: [{ type: 'latency', latency: 120, name: 'lag' }] });
+    const c = await client(proxy);
+    const seen = outcome(c);
+    await until(() => proxy.connections[0]?.responseBytes === 10);
+    c.end();
+    await seen;
+    await until(() => proxy.connections[0].closedAt !== undefined);
+    const elapsed = performance.now() - started;
+    const record = proxy.connections[0];
+    expect(record.openedAt).toBeGreaterThanOrEqual(0);
+    expect(record.closedAt!).toBeGreaterThanOrEqual(record.openedAt + 100);
+    expect(record.closedAt!).toBeLessThanOrEqual(elapsed + 1);
+    const delay = record.toxics.find((e) => e.toxic === 'lag' && e.action === 'delay');
+    expect(delay?.plannedMs).toBe(120);
+    expect(delay?.delayMs).toBeGreaterThanOrEqual(115);
+    expect(delay?.delayMs).toBeLessThan(120 + 500);
+    expect(delay?.at).toBeGreaterThanOrEqual(record.openedAt + 115);
+    expect(delay?.at).toBeLessThanOrEqual(record.closedAt!);
+  });
+
+  it('slowClose with a delay of 0 holds no FIN and records nothing', async () => {
+    const up = await upstream(host, 10);
+    const proxy = await proxyTo(host, up.port, { toxics: [{ type: 'slowClose', delay: 0, name: 'none' }] });
+    const c = await client(proxy);
+    const seen = outcome(c);
+    await until(() => proxy.connections[0]?.responseBytes === 10);
+    c.end();
+    expect((await seen).end).toBe('end');
+    await until(() => proxy.connections[0].closedAt !== undefined);
+    expect(proxy.connections[0].toxics).toEqual([]);
+  });
 });
 
 describe('faultProxy arguments', () => {

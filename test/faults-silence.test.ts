@@ -50,6 +50,30 @@ describe.skipIf(!probe.ok).concurrent.each(HOSTS)(`silence from the first byte o
     expect(record.bytesReceived).toBe(0);
   });
 
+  it("an upstream timeout toxic on a proxy: the client's bytes never reach the upstream, its answers still reach the client", async (context) => {
+    const keep = keeper(context);
+    const got: Buffer[] = [];
+    const upstream = keep(
+      await listening(
+        net.createServer((socket) => {
+          socket.on('error', () => {});
+          socket.on('data', (chunk: Buffer) => got.push(chunk));
+          // Later than the proxy's upstream connect: the answer meets whatever filters are on by then.
+          setTimeout(() => socket.write('hello'), 100);
+        }),
+        host,
+      ),
+    );
+    const proxy = keep(await faultProxy(upstream, { host, toxics: [{ type: 'timeout', stream: 'upstream' }] }));
+    const client = keep(await connect(proxy.port, host));
+    const hello = new Promise<string>((resolve) => client.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+    client.write('ask');
+    expect(await hello).toBe('hello');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(got).toEqual([]);
+    expect(proxy.connections[0]).toMatchObject({ requestBytes: 0, responseBytes: 5 });
+  });
+
   it('a connection that is not silent, accepted while the listener is armed, pays one retransmission; later ones none', async (context) => {
     const keep = keeper(context);
     const server = keep(
