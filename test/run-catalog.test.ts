@@ -72,6 +72,16 @@ describe('runCatalog', () => {
     expect(isolated?.node?.events.some((e) => e.startsWith('http.get: req error ECONNRESET'))).toBe(true);
   });
 
+  it('a case without a Node view, or without a reason, carries no such field', async () => {
+    const run = await runCatalog({ only: ['abort-leaves-no-time-wait', 'connect-refused'], families: [4], wire: false });
+    const [abort, refused] = [...run.results].sort((a, b) => a.name.localeCompare(b.name));
+    expect(abort.name).toBe('abort-leaves-no-time-wait');
+    expect(abort.verdict).toBe('pass');
+    expect(abort).not.toHaveProperty('node');
+    expect(abort).not.toHaveProperty('reason');
+    expect(refused.node?.events.length).toBeGreaterThan(0);
+  });
+
   it('an isolated case alone: its Node view starts at once (no other case to wait for)', async () => {
     const run = await runCatalog({ only: ['fetch-reset-at-accept'], families: [4] });
     expect(run.results.map((r) => [r.name, r.verdict])).toEqual([['fetch-reset-at-accept', 'pass']]);
