@@ -35,6 +35,8 @@ describe.each(HOSTS)('abort on a net.Socket (%s)', (host) => {
     expect(timeWaitSockets(pair.port, clientPort)).toBe(1);
     // Counted by its ports: the same local port with another remote port is not it.
     expect(timeWaitSockets(pair.port, clientPort === 65535 ? 1 : clientPort! + 1)).toBe(0);
+    // ...nor another local port with this remote port.
+    expect(timeWaitSockets(pair.port === 65535 ? 1 : pair.port + 1, clientPort)).toBe(0);
     expect(timeWaitSockets(pair.port)).toBeGreaterThanOrEqual(1);
   });
 

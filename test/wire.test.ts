@@ -282,3 +282,51 @@ describe('renderLadder', () => {
     expect(renderLadder({ wire: { setup: [], skipped: 'needs capture' }, steps: [] })).toContain('(not captured: needs capture)');
   });
 });
+
+describe('validateWireExpectation copies only what it names', () => {
+  it('the fields given, none more; each checked by its own name and bounds', () => {
+    expect(validateWireExpectation({ from: 'client', flags: 'R' }, 'e')).toStrictEqual({ from: 'client', flags: 'R' });
+    const all = {
+      from: 'server',
+      flags: 'P.',
+      exact: true,
+      count: { min: 1, max: 3 },
+      data: true,
+      spacingMs: { min: 0, max: 2 ** 31 - 1 },
+      backoff: false,
+      scope: 'step',
+    } as const;
+    expect(validateWireExpectation(all, 'e')).toStrictEqual(all);
+    expect(validateWireExpectation({ from: 'client', flags: 'R', exact: false, data: false, backoff: true }, 'e')).toStrictEqual({
+      from: 'client',
+      flags: 'R',
+      exact: false,
+      data: false,
+      backoff: true,
+    });
+    const refusals: Array<[object, string, string]> = [
+      [{ exact: 'yes' }, 'ERR_INVALID_ARG_TYPE', 'e.exact'],
+      [{ data: 1 }, 'ERR_INVALID_ARG_TYPE', 'e.data'],
+      [{ spacingMs: { min: -1 } }, 'ERR_OUT_OF_RANGE', 'e.spacingMs.min'],
+      [{ spacingMs: { min: 2 ** 31 } }, 'ERR_OUT_OF_RANGE', 'e.spacingMs.min'],
+      [{ spacingMs: { max: 2 ** 31 } }, 'ERR_OUT_OF_RANGE', 'e.spacingMs.max'],
+      [{ count: { min: 'x' } }, 'ERR_INVALID_ARG_TYPE', 'e.count.min'],
+      [{ count: 1_000_001 }, 'ERR_OUT_OF_RANGE', 'e.count'],
+    ];
+    for (const [extra, code, name] of refusals) {
+      expect(() => validateWireExpectation({ from: 'client', flags: 'R', ...extra } as never, 'e'), name).toThrow(
+        expect.objectContaining({ code, message: expect.stringContaining(`"${name}"`) }),
+      );
+    }
+  });
+
+  it('spacing bounds are inclusive at both ends', () => {
+    const at = (times: number[]) => [times.map((t) => w('client', '.', t))];
+    const e = { from: 'client' as const, flags: '.', spacingMs: { min: 100, max: 200 } };
+    expect(checkExpectation(e, 0, at([0, 100, 300])).ok).toBe(true);
+    expect(checkExpectation(e, 0, at([0, 99, 299])).ok).toBe(false);
+    expect(checkExpectation(e, 0, at([0, 100, 301])).ok).toBe(false);
+    expect(checkExpectation({ ...e, spacingMs: { min: 150 } }, 0, at([0, 150, 10_000])).ok).toBe(true);
+    expect(checkExpectation({ ...e, spacingMs: { max: 150 } }, 0, at([0, 1, 151])).ok).toBe(true);
+  });
+});
