@@ -21,7 +21,7 @@ as_user() { setpriv --reuid "$user" --regid "$user" --clear-groups --inh-caps=-a
 
 # Everything the suite reads must be readable by others and every directory searchable, up
 # to the filesystem root (a private parent directory hides the whole tree).
-unreadable=$(find . \( -path ./.git -o -path ./.asan -o -path ./.stryker-tmp \) -prune -o \
+unreadable=$(find . \( -path ./.git -o -path ./.asan -o -path './.stryker-tmp*' \) -prune -o \
   \( -type f ! -perm -o=r -print \) -o \( -type d ! -perm -o=rx -print \) | head -n 20)
 if [ -n "$unreadable" ] || ! as_user test -r package.json; then
   echo "test:unprivileged: uid $user cannot read the tree; fix the permissions of:" >&2
