@@ -271,6 +271,24 @@ describe('refused before anything listens', () => {
       'ERR_INVALID_ARG_VALUE',
       "The argument 'options.request.then' must be 'reset', 'fin' or 'silent'. Received type string ('drop')",
     ],
+    [
+      'headers that are a string',
+      () => faultServer({ onConnection: [{ do: 'respond', headers: 'x-a: 1' as never }] }),
+      'ERR_INVALID_ARG_TYPE',
+      `The "options.onConnection[0].headers" argument must be of type object. Received type string ('x-a: 1')`,
+    ],
+    [
+      'headers that are null',
+      () => faultServer({ onConnection: [{ do: 'respond', headers: null as never }] }),
+      'ERR_INVALID_ARG_TYPE',
+      'The "options.onConnection[0].headers" argument must be of type object. Received null',
+    ],
+    [
+      "a step object whose 'do' is a number",
+      () => faultServer({ onConnection: [{ do: 5 } as never] }),
+      'ERR_INVALID_ARG_TYPE',
+      `The "options.onConnection[0]" argument must be a step name or an object with a 'do' field. Received an instance of Object`,
+    ],
   ] as const)('%s', async (_label, make, code, message) => {
     await expect(make()).rejects.toMatchObject({ code, message });
   });

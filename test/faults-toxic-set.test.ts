@@ -166,6 +166,13 @@ describe('a step field that is out of range is refused by its own name', () => {
       "ERR_INVALID_ARG_VALUE: The argument 'steps[0]' must be a client step (HTTP steps are for faultServer)",
     );
     expect(normalizeStep({ do: 'reset-when-idle' }, 'steps[0]', true)).toStrictEqual({ do: 'reset-when-idle' });
+    // A respond step keeps only the fields given: no body or headers key when none was.
+    expect(normalizeStep({ do: 'respond', status: 204 }, 'steps[0]', true)).toStrictEqual({ do: 'respond', status: 204 });
+    expect(normalizeStep({ do: 'respond', body: '', headers: { 'x-a': 'b' } }, 'steps[0]', true)).toStrictEqual({
+      do: 'respond',
+      body: '',
+      headers: { 'x-a': 'b' },
+    });
     expect(normalizeStep({ do: 'reset-when-idle', after: 5 }, 'steps[0]', true)).toStrictEqual({
       do: 'reset-when-idle',
       after: 5,
