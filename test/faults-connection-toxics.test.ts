@@ -157,6 +157,16 @@ describe('silence and loss on the receiving socket', () => {
     expect(toxics.silenced('upstream')).toBe(false);
   });
 
+  it("a loss interrupted by a silence records 'filter' again when the silence ends", async () => {
+    const loss = toxic({ type: 'packetLoss', name: 'loss', stream: 'upstream', probability: 0.5 });
+    const { toxics, set, actions } = await connection([loss]);
+    toxics.start();
+    toxics.changed('add', set.add({ type: 'timeout', name: 'quiet', stream: 'upstream', timeout: 0 }));
+    expect(toxics.silenced('upstream')).toBe(true);
+    toxics.changed('remove', set.remove('quiet'));
+    expect(actions()).toEqual(['loss:filter', 'quiet:silence', 'quiet:unsilence', 'loss:filter']);
+  });
+
   it("a loss added to a running one records 'filter' for itself only; a new probability records nothing", async () => {
     const a = toxic({ type: 'packetLoss', name: 'a', stream: 'upstream', probability: 0.5 });
     const { toxics, set, actions } = await connection([a]);
