@@ -1,12 +1,16 @@
 // The catalog runs against this kernel: each case's verdict is the comparison of what Linux
 // should do with what the kernel did, step by step. A case that needs a privilege this process
 // lacks is skipped with its reason, never replaced by a weaker stand-in.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { canCapture } from '../src/raw/capture.js';
 import { catalog, ERRNO_COVERAGE } from '../src/scenario/catalog/index.js';
+import type { SavedLadders } from '../src/scenario/ladder.js';
 import { HOSTS } from './helpers.js';
 
 const families = HOSTS.map((h) => (h === '::1' ? 6 : 4) as 4 | 6);
+const ladders: SavedLadders = JSON.parse(readFileSync(fileURLToPath(new URL('../docs/ladders.json', import.meta.url)), 'utf8'));
 const capture = canCapture();
 
 describe.each(families)('catalog on IPv%s', (family) => {
@@ -24,6 +28,12 @@ describe.each(families)('catalog on IPv%s', (family) => {
     expect(result.actual).toEqual(result.expected);
     expect(result.expected.length).toBeGreaterThan(0);
     for (const code of c.errnos) expect(result.actual, `${c.name} shows ${code}`).toContain(code);
+    // Step by step, the same steps as the saved run of docs/ladders.json (recorded on IPv4 with
+    // capture): what each did, to which end, and what it expected.
+    const saved = ladders.cases.find((r) => r.name === c.name)!;
+    const steps = (r: { steps: Array<{ end: string; op: string; detail: string; expected?: string }> }) =>
+      r.steps.map((x) => [x.end, x.op, x.detail, x.expected]);
+    expect(steps(result), c.name).toEqual(steps(saved));
     // The wire: where this process may capture, every declared wire expectation was checked on
     // real segments (the pass above includes them); where it may not, they were skipped with the
     // probe's reason and the errno expectations decided alone.
