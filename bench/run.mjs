@@ -149,8 +149,10 @@ const subjects = {
   snapshot: () =>
     nsPerOp(SNAPSHOTS, (n) => {
       for (let i = 0; i < n; i++) {
+        // At least the held ones: a socket another process left in TIME_WAIT towards an earlier
+        // listener on the same port number is rightly in the answer too.
         const list = sockctl.sockets({ remotePorts: [manyPort] });
-        if (list.length !== N_SNAPSHOT) throw new Error(`snapshot gave ${list.length} sockets`);
+        if (list.length < N_SNAPSHOT) throw new Error(`snapshot gave ${list.length} sockets`);
       }
     }),
   snapshotDecoded: () =>
@@ -171,7 +173,7 @@ const subjects = {
         const out = spawnSync(ssPath, ssArgs, { encoding: 'utf8', maxBuffer: 64 << 20 });
         // A header, then two lines a socket (the second is -i's).
         const lines = out.stdout.trim().split('\n').length;
-        if (out.status !== 0 || lines !== 1 + 2 * N_SNAPSHOT) throw new Error(`ss: status ${out.status}, ${lines} lines`);
+        if (out.status !== 0 || lines < 1 + 2 * N_SNAPSHOT) throw new Error(`ss: status ${out.status}, ${lines} lines`);
       }
     }),
   setKeepAlive: () =>
