@@ -12,6 +12,32 @@ import { HOSTS } from './helpers.js';
 const families = HOSTS.map((h) => (h === '::1' ? 6 : 4) as 4 | 6);
 const ladders: SavedLadders = JSON.parse(readFileSync(fileURLToPath(new URL('../docs/ladders.json', import.meta.url)), 'utf8'));
 const capture = canCapture();
+// What --trace prints for each op of the catalog: the syscall it makes (abort is close after
+// SO_LINGER 0, forging is a raw sendto, the kill and the leak check are sock_diag requests), or
+// 'wait' / 'check' for a step that only observes.
+const OP_SYSCALL: Record<string, string> = {
+  abort: 'close',
+  accept: 'accept',
+  bind: 'bind',
+  blackhole: 'setsockopt',
+  close: 'close',
+  connect: 'connect',
+  fill: 'send',
+  forge: 'sendto',
+  forgeReset: 'sendto',
+  forgeSyn: 'sendto',
+  keepalive: 'setsockopt',
+  kill: 'sock_diag',
+  leakCheck: 'sock_diag',
+  recv: 'recv',
+  request: 'check',
+  send: 'send',
+  shutdown: 'shutdown',
+  timeWait: 'check',
+  unblackhole: 'setsockopt',
+  userTimeout: 'setsockopt',
+  waitState: 'wait',
+};
 
 describe.each(families)('catalog on IPv%s', (family) => {
   it.each(catalog.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
@@ -34,6 +60,8 @@ describe.each(families)('catalog on IPv%s', (family) => {
     const steps = (r: { steps: Array<{ end: string; op: string; detail: string; expected?: string }> }) =>
       r.steps.map((x) => [x.end, x.op, x.detail, x.expected]);
     expect(steps(result), c.name).toEqual(steps(saved));
+    // Each step names the syscall its op makes (the trace prints it), the same one in every case.
+    for (const s of result.steps) expect(s.syscall, `${c.name} step ${s.index} ${s.op}`).toBe(OP_SYSCALL[s.op]);
     // The wire: where this process may capture, every declared wire expectation was checked on
     // real segments (the pass above includes them); where it may not, they were skipped with the
     // probe's reason and the errno expectations decided alone.

@@ -77,7 +77,7 @@ async function raw(family: RawFamily): Promise<ScenarioResult> {
         {
           end: 'server',
           op: 'abort',
-          syscall: 'abort',
+          syscall: 'close',
           detail: 'node:http: headers + 3 bytes, then linger 0 + close',
           outcome: didReset ? 'ok' : 'no reset within 3 s',
         },
