@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { RawSocket, setUserTimeout, tcpInfo } from '../src/index.js';
 
 /** What a net.Socket received and how it ended: 'end', or the error code; bounded by `ms`. */
@@ -183,4 +185,41 @@ export function freePort(): number {
   const port = probe.localAddress!.port;
   probe.close();
   return port;
+}
+
+const DIST_INDEX = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+const BEFORE_ACCEPT = `
+const net = require('node:net');
+const { tcpInfo } = require(process.argv[1]);
+const [host, port, data, ms] = process.argv.slice(2);
+const socket = net.connect(Number(port), host, () => {
+  socket.write(data);
+  setTimeout(() => {
+    const info = tcpInfo(socket);
+    process.stdout.write(JSON.stringify({ unacked: info.unacked, retransmits: info.totalRetrans }));
+    socket.destroy();
+  }, Number(ms));
+});
+socket.on('error', (e) => { process.stdout.write(JSON.stringify({ code: e.code })); });
+`;
+
+/**
+ * A client in another process that connects, writes `data` at once and reads its own TCP_INFO
+ * `ms` later — while this process is blocked in spawnSync, so a listener here cannot have
+ * accepted the connection: what the kernel did with the bytes is the listener's doing alone
+ * (its filter, inherited by the connection). Uses dist/ (built by `npm test`).
+ */
+export function writeBeforeAccept(
+  host: string,
+  port: number,
+  data: string,
+  ms = 400,
+): { unacked?: number; retransmits?: number; code?: string } {
+  const run = spawnSync(process.execPath, ['-e', BEFORE_ACCEPT, DIST_INDEX, host, String(port), data, String(ms)], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (run.status !== 0) throw new Error(`writeBeforeAccept: exit ${run.status ?? run.signal}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as { unacked?: number; retransmits?: number; code?: string };
 }

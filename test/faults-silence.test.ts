@@ -16,7 +16,7 @@ import {
   type FaultServer,
 } from '../src/index.js';
 import { HOSTS, until } from './helpers.js';
-import { connect, httpGet, keeper, listening, okServer, outcome, sleep } from './faults-helpers.js';
+import { connect, httpGet, keeper, listening, okServer, outcome, sleep, writeBeforeAccept } from './faults-helpers.js';
 
 const probe = canBlackhole();
 const skipReason = probe.ok ? '' : ` (skipped: ${probe.code}: ${probe.reason})`;
@@ -291,5 +291,36 @@ describe.runIf(!probe.ok)(`without CAP_NET_ADMIN: silence and loss are refused w
     const server = keep(await faultServer({ onConnection: ['reset'] }));
     await expect(server.addToxic({ type: 'timeout' })).rejects.toMatchObject(expected);
     expect(server.toxics).toEqual([]);
+  });
+});
+
+// Not concurrent: each check blocks this process (spawnSync) while a child writes, which would
+// stall the sampling and timers of tests running beside it.
+describe.skipIf(!probe.ok).each(HOSTS)(`the proxy's listener filter on %s${skipReason}`, (host) => {
+  it("a timeout toxic added to a running proxy holds back a new connection's bytes before accept; removed, no longer; added while down or kept over down(), from up() on", async (context) => {
+    const keep = keeper(context);
+    const api = keep(await okServer(host));
+    const proxy = keep(await faultProxy(api, { host }));
+    const request = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
+    await proxy.addToxic({ type: 'timeout', stream: 'upstream', name: 'cable' });
+    // The listener carries the handshake-only filter from then on: bytes written before the
+    // proxy accepts (it cannot, this process is blocked meanwhile) are never acknowledged.
+    const held = writeBeforeAccept(host, proxy.port, request);
+    expect(held.unacked).toBe(1); // segments: the whole request in one
+    expect(held.retransmits).toBeGreaterThan(0);
+    // Removed: the listener's filter goes with it, and the kernel acknowledges them at once.
+    await proxy.removeToxic('cable');
+    expect(writeBeforeAccept(host, proxy.port, request)).toEqual({ unacked: 0, retransmits: 0 });
+    await until(() => proxy.connections.length === 2);
+    // Added while down: nothing to filter until up(), whose new listener gets it.
+    await proxy.down();
+    await proxy.addToxic({ type: 'timeout', stream: 'upstream', name: 'cable' });
+    await proxy.up();
+    expect(writeBeforeAccept(host, proxy.port, request)).toMatchObject({ unacked: 1 });
+    // Down and up again with the toxic on: the listener up() opens starts bare and gets it too.
+    await proxy.down();
+    await proxy.up();
+    expect(writeBeforeAccept(host, proxy.port, request)).toMatchObject({ unacked: 1 });
+    expect(proxy.errors).toEqual([]);
   });
 });
