@@ -35,9 +35,9 @@ async function run(family: RawFamily): Promise<{ result: ScenarioResult; view: N
   await once(server, 'listening');
   const port = (server.address() as net.AddressInfo).port;
   // The syscall each op makes (abort: close after SO_LINGER 0); the server's side is only observed.
-  const SYSCALLS: Record<string, string> = { connect: 'connect', send: 'send', recv: 'recv', abort: 'close', request: 'check' };
-  const step = (end: 'client' | 'server', op: string, detail: string, outcome: string, expected: string) =>
-    log.add({ end, op, syscall: SYSCALLS[op]!, detail, outcome }, expected);
+  const SYSCALLS = { connect: 'connect', send: 'send', recv: 'recv', abort: 'close', request: 'check' } as const;
+  const step = (end: 'client' | 'server', op: keyof typeof SYSCALLS, detail: string, outcome: string, expected: string) =>
+    log.add({ end, op, syscall: SYSCALLS[op], detail, outcome }, expected);
   try {
     const first = await RawSocket.connect({ host, port, timeout: 3000 });
     step('client', 'connect', '', first.ok ? 'ok' : first.code, 'ok');
